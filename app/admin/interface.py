@@ -1,0 +1,89 @@
+"""SQLAInterface with a capped count, friendly write errors and tenant/data-scope filters."""
+import logging
+
+from flask import g
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.filters import get_field_setup_query
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _, lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from app.services.errors import BusinessError
+from app.tenancy import TenantIsolationError, current_merchant_id
+
+log = logging.getLogger(__name__)
+
+
+class SaveError(BusinessError):
+    """A write was refused by the database or the tenant guard."""
+
+
+class FilterCurrentTenant(BaseFilter):
+    """Base filter: rows of the current merchant (the platform admin sees all)."""
+
+    name = _l("当前商家")
+
+    def apply(self, query, value):
+        tenant = current_merchant_id()
+        if tenant is None:
+            return query
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        return query.filter(field == tenant)
+
+
+class FilterOwnRows(BaseFilter):
+    """Data scope "own": staff see only the rows they handled; owners and the platform
+    admin see every row of their scope."""
+
+    name = _l("本人经手")
+
+    def apply(self, query, value):
+        user = getattr(g, "user", None)
+        if user is None or not user.is_authenticated:
+            return query.filter(False)
+        if user.merchant_id is None or user.is_owner:
+            return query
+        query, field = get_field_setup_query(query, self.model, self.column_name)
+        return query.filter(field == user.id)
+
+
+class AdminInterface(SQLAInterface):
+    count_cap = 10000
+
+    def query_count(self, query, filters=None, select_columns=None):
+        """Count at most ``count_cap + 1`` rows: the list shows "10000+" beyond that."""
+        inner = self._apply_inner_all(query, filters, select_columns=select_columns,
+                                      aliases_mapping={})
+        return inner.order_by(None).limit(self.count_cap + 1).count()
+
+    def _write(self, operation, item):
+        try:
+            operation(item, commit=True)
+        except TenantIsolationError as exc:
+            self.session.rollback()
+            raise SaveError(str(exc)) from exc
+        except IntegrityError as exc:
+            self.session.rollback()
+            log.info("integrity error: %s", exc)
+            raise SaveError(_("保存失败：数据重复，或仍被其他数据引用")) from exc
+        except SQLAlchemyError as exc:
+            self.session.rollback()
+            log.exception("database error")
+            raise SaveError(_("保存失败，请检查输入后重试")) from exc
+        except Exception as exc:  # e.g. DatabaseException wrapping the above
+            self.session.rollback()
+            cause = exc.__cause__
+            if isinstance(cause, IntegrityError):
+                raise SaveError(_("保存失败：数据重复，或仍被其他数据引用")) from exc
+            if isinstance(cause, TenantIsolationError):
+                raise SaveError(str(cause)) from exc
+            raise
+
+    def add(self, item, commit=True):
+        self._write(super().add, item)
+
+    def edit(self, item, commit=True):
+        self._write(super().edit, item)
+
+    def delete(self, item, commit=True):
+        self._write(super().delete, item)

@@ -1,0 +1,110 @@
+"""Excel writing and reading shared by every export and import.
+
+Writing streams rows with xlsxwriter ``constant_memory`` (flat memory on 300k rows, see
+notes/fab.md); money and dates are real numbers and dates; text that a spreadsheet would
+run as a formula is neutralised. Reading accepts xlsx and UTF-8 or GBK CSV and normalises
+cell types in one place (python-calamine returns whole numbers as floats, blanks as '').
+"""
+import csv
+import io
+from datetime import date, datetime
+from decimal import Decimal
+
+import xlsxwriter
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text):
+    """A cell starting with = + - @ would run as a formula in Excel or WPS: quote it."""
+    if text and text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+class XlsxWriter:
+    """Write one sheet: a bold header row, then typed cells."""
+
+    def __init__(self, target, headers, sheet_name="Sheet1"):
+        self.book = xlsxwriter.Workbook(target, {"constant_memory": True,
+                                                 "strings_to_formulas": False,
+                                                 "strings_to_urls": False,
+                                                 "in_memory": not isinstance(target, str)})
+        self.sheet = self.book.add_worksheet(sheet_name[:31])
+        self.formats = {
+            "header": self.book.add_format({"bold": True, "bg_color": "#F2F2F2"}),
+            "money": self.book.add_format({"num_format": "0.00"}),
+            "datetime": self.book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+            "date": self.book.add_format({"num_format": "yyyy-mm-dd"}),
+        }
+        for col, header in enumerate(headers):
+            self.sheet.write_string(0, col, str(header), self.formats["header"])
+            self.sheet.set_column(col, col, max(10, min(40, len(str(header)) * 2 + 4)))
+        self.row = 1
+
+    def write_row(self, values):
+        for col, value in enumerate(values):
+            self.write_cell(self.row, col, value)
+        self.row += 1
+
+    def write_cell(self, row, col, value):
+        sheet, fmt = self.sheet, self.formats
+        if value is None or value == "":
+            return
+        if isinstance(value, bool):
+            sheet.write_string(row, col, "是" if value else "否")
+        elif isinstance(value, Decimal):
+            sheet.write_number(row, col, float(value), fmt["money"])
+        elif isinstance(value, (int, float)):
+            sheet.write_number(row, col, value)
+        elif isinstance(value, datetime):
+            sheet.write_datetime(row, col, value, fmt["datetime"])
+        elif isinstance(value, date):
+            sheet.write_datetime(row, col, datetime(value.year, value.month, value.day),
+                                 fmt["date"])
+        else:
+            sheet.write_string(row, col, neutralise(str(value)))
+
+    def close(self):
+        self.book.close()
+
+
+class SheetReadError(ValueError):
+    """The uploaded file cannot be read as a sheet; the message is Chinese."""
+
+
+def _normalise(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def read_rows(filename, data):
+    """Rows of strings from an xlsx, or a UTF-8 / GBK CSV. The first row is the header."""
+    name = (filename or "").lower()
+    if name.endswith(".xlsx"):
+        try:
+            from python_calamine import CalamineWorkbook
+
+            book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        except Exception as exc:  # corrupt or not really xlsx
+            raise SheetReadError("文件无法读取，请使用下载的模板另存为 .xlsx 后再上传") from exc
+        return [[_normalise(v) for v in row] for row in rows]
+    if name.endswith(".csv"):
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise SheetReadError("CSV 文件编码无法识别，请保存为 UTF-8 或 GBK 编码")
+        return [[_normalise(v) for v in row] for row in csv.reader(io.StringIO(text))]
+    raise SheetReadError("只支持 .xlsx 或 .csv 文件")

@@ -1,0 +1,40 @@
+"""Registers every view under the sidebar of the first guide, in its order."""
+from flask_babel import lazy_gettext as _l
+
+# (menu category name, Chinese label, icon). Modules add items to these categories;
+# a category shows in the sidebar once the user may open one of its items.
+CATEGORIES = [
+    ("my_shop", _l("我的商城"), "fa-home"),
+    ("members", _l("会员管理"), "fa-users"),
+    ("products", _l("商品管理"), "fa-cube"),
+    ("orders", _l("订单管理"), "fa-list-alt"),
+    ("logistics", _l("物流管理"), "fa-truck"),
+    ("ads", _l("广告管理"), "fa-picture-o"),
+    ("marketing", _l("营销设置管理"), "fa-bullhorn"),
+    ("statistics", _l("数据统计"), "fa-bar-chart"),
+    ("withdrawals", _l("账户提现"), "fa-money"),
+    ("plugins", _l("插件管理"), "fa-puzzle-piece"),
+    ("mini_program", _l("小程序设置管理"), "fa-mobile"),
+    ("staff_admin", _l("多管理员设置"), "fa-user-secret"),
+    ("official_account", _l("公众号设置"), "fa-weixin"),
+    ("task_center", _l("任务中心"), "fa-tasks"),
+    ("audit", _l("操作日志"), "fa-history"),
+    ("platform", _l("平台管理"), "fa-cogs"),
+]
+
+
+def add(appbuilder, view, name, label, category, icon=""):
+    """Register a view as a sidebar item of ``category``."""
+    return appbuilder.add_view(view, name, label=label, icon=icon, category=category)
+
+
+def register_views(appbuilder):
+    from app.views import account, audit, merchant, shop, task
+
+    for name, label, icon in CATEGORIES:
+        appbuilder.menu.add_category(name, icon=icon, label=label)
+    shop.register(appbuilder)
+    merchant.register(appbuilder)
+    task.register(appbuilder)
+    audit.register(appbuilder)
+    account.register(appbuilder)
