@@ -41,6 +41,11 @@ def reset_database(url):
         meta.reflect(bind=conn)
         for table in reversed(meta.sorted_tables):
             table.drop(conn)
+        if conn.dialect.name == "mysql" and conn.dialect.supports_sequences:
+            for (name,) in conn.execute(text(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_schema = DATABASE() AND table_type = 'SEQUENCE'")):
+                conn.execute(text(f"DROP SEQUENCE IF EXISTS `{name}`"))
         if conn.dialect.name == "mysql":
             conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
     engine.dispose()
