@@ -15,7 +15,7 @@ from sqlalchemy import MetaData, create_engine, inspect, text
 os.environ.setdefault("MD_INSTANCE_DIR", tempfile.mkdtemp(prefix="md-test-instance-"))
 
 CI = os.environ.get("CI", "").lower() == "true"
-TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+TOKEN_RE = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 
 # Passwords the fixtures give the demo owners (who otherwise must change 888888).
 OWNER_PASSWORD = "Owner@2026x"

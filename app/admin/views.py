@@ -25,6 +25,7 @@ from wtforms import SelectField
 from wtforms.validators import InputRequired, Optional as OptionalValidator
 
 from app.admin.audit import audit_action, record_event
+from app.admin.fields import bind_related_urls
 from app.admin.interface import AdminInterface, FilterCurrentTenant, FilterOwnRows, SaveError
 from app.admin.safe_args import get_filter_args
 from app.admin.labels import (choice_text, choices_of, column_info, column_label,
@@ -253,6 +254,7 @@ class AdminModelView(ModelView):
 
     def _add(self):
         form = self.add_form.refresh()
+        bind_related_urls(form, self)
         self.form_ready(form)
         if request.method == "POST" and form.validate():
             self.process_form(form, True)
@@ -282,6 +284,7 @@ class AdminModelView(ModelView):
         if request.method == "POST":
             form = self.edit_form.refresh(request.form)
             form._id = pk
+            bind_related_urls(form, self)
             self.form_ready(form, item)
             if form.validate():
                 self.process_form(form, False)
@@ -299,6 +302,7 @@ class AdminModelView(ModelView):
                 flash(_("请检查表单中标红的内容"), "danger")
         else:
             form = self.edit_form.refresh(obj=item)
+            bind_related_urls(form, self)
             self.form_ready(form, item)
             self.prefill_form(form, pk)
         widgets = self._get_edit_widget(form=form)
@@ -471,13 +475,20 @@ class AdminModelView(ModelView):
         if rel is None or column not in form_cols:
             abort(404)
         target = rel.mapper.class_
-        query = self.datamodel.session.query(target)
-        if issubclass(target, TenantScoped):
-            from app.tenancy import current_merchant_id
-
-            tenant = current_merchant_id()
-            if tenant is not None:
-                query = query.filter(target.merchant_id == tenant)
+        # The same options the form offers: a declared field's own query, else the
+        # relation filtered by the view's *_query_rel_fields (tenant filter included).
+        unbound = self.edit_form_extra_fields.get(column) or self.add_form_extra_fields.get(
+            column)
+        field_kwargs = getattr(unbound, "kwargs", {}) if unbound is not None else {}
+        get_label = field_kwargs.get("get_label") or str
+        if "query_func" in field_kwargs:
+            query = field_kwargs["query_func"]()
+        else:
+            rel_filters = (self.edit_form_query_rel_fields.get(column)
+                           or self.add_form_query_rel_fields.get(column) or [])
+            related = self.datamodel.get_related_interface(column)
+            filters = related.get_filters().add_filter_list(rel_filters)
+            query = filters.apply_all(self.datamodel.session.query(target))
         term = (request.args.get("q") or "").strip()[:50]
         label_col = getattr(target, "__search_column__", None) or next(
             (getattr(target, n) for n in ("name", "nickname", "label", "title")
@@ -492,7 +503,8 @@ class AdminModelView(ModelView):
         pk = sa_inspect(target).primary_key[0]
         rows = query.order_by(pk).offset((page - 1) * size).limit(size + 1).all()
         more = len(rows) > size
-        results = [{"id": sa_inspect(r).identity[0], "text": str(r)} for r in rows[:size]]
+        results = [{"id": sa_inspect(r).identity[0], "text": str(get_label(r))}
+                   for r in rows[:size]]
         return jsonify(results=results, pagination={"more": more})
 
 

@@ -24,14 +24,19 @@ def phone_taken(session, phone, exclude_user_id=None):
     return session.execute(query.execution_options(skip_tenant=True)).first() is not None
 
 
+def staff_identity(phone):
+    """FAB's username and email are unique and not null; staff log in by phone, so they
+    get generated values nobody types."""
+    return f"u{phone}", f"{phone}.{uuid.uuid4().hex[:10]}@staff.invalid"
+
+
 def new_staff_user(*, merchant, phone, name, password_hash, is_owner, roles):
-    """A console account that logs in by phone. FAB's username and email are unique and
-    not null, so they get generated values nobody types."""
-    token = uuid.uuid4().hex[:10]
+    """A console account that logs in by phone and must change its first password."""
+    username, email = staff_identity(phone)
     return StaffUser(
         merchant=merchant, phone=phone, is_owner=is_owner, first_name=name or phone,
-        last_name="", username=f"u{phone}", email=f"{phone}.{token}@staff.invalid",
-        password=password_hash, active=True, must_change_password=True, roles=list(roles))
+        last_name="", username=username, email=email, password=password_hash, active=True,
+        must_change_password=True, roles=list(roles))
 
 
 def create_merchant(session, *, merchant, owner_role):

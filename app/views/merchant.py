@@ -1,8 +1,6 @@
 """商家 (platform admin), 分管理员 and 角色 (多管理员设置, for owners)."""
 from flask import flash, g, redirect
 from flask_appbuilder.actions import action
-from flask_appbuilder.fields import QuerySelectMultipleField
-from flask_appbuilder.fieldwidgets import Select2ManyWidget
 from flask_appbuilder.security.sqla.models import Role
 from flask_babel import gettext as _, lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -12,6 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from wtforms.widgets import html_params
 
 from app.admin import permissions as perms
+from app.admin.fields import AjaxRelatedField
 from app.admin.interface import AdminInterface
 from app.admin.views import PlatformModelView, TenantModelView
 from app.extensions import db
@@ -60,16 +59,6 @@ class MerchantView(PlatformModelView):
         db.session.commit()
         flash(message % {"n": len(items)} if "%(n)" in message else message, "success")
         return redirect(self.get_redirect())
-
-
-class OwnRolesField(QuerySelectMultipleField):
-    """Roles of the current merchant only; an unknown id is an error, not dropped."""
-
-    def pre_validate(self, form):
-        submitted = {str(v) for v in (self.raw_data or []) if v}
-        known = {str(r.id) for r in self.data or []}
-        if submitted - known:
-            raise ValidationError(_("所选角色无效，请刷新页面后重新选择"))
 
 
 def merchant_roles():
@@ -138,9 +127,9 @@ class StaffView(TenantModelView):
     formatters_columns = {"roles": lambda roles: "、".join(role_label(r) for r in roles or [])}
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_export",
                         "can_reset_password", "can_disable", "can_enable"]
-    _roles_field = OwnRolesField(_l("角色"), query_func=merchant_roles, get_label=role_label,
-                                 widget=Select2ManyWidget(),
-                                 validators=[DataRequired(_l("请至少选择一个角色"))])
+    _roles_field = AjaxRelatedField(_l("角色"), query_func=merchant_roles, get_label=role_label,
+                                    multiple=True,
+                                    validators=[DataRequired(_l("请至少选择一个角色"))])
     add_form_extra_fields = {
         "phone": StringField(_l("手机号（登录账号）"),
                              validators=[DataRequired(_l("请输入手机号")), PHONE_VALIDATOR]),
@@ -168,17 +157,16 @@ class StaffView(TenantModelView):
     def pre_add(self, item):
         super().pre_add(item)
         merchant_service.check_phone(item.phone)
-        if merchant_service.phone_taken(db.session, item.phone):
-            raise BusinessError(_("该手机号已被其他账号使用"), code="phone_taken")
+        with db.session.no_autoflush:
+            if merchant_service.phone_taken(db.session, item.phone):
+                raise BusinessError(_("该手机号已被其他账号使用"), code="phone_taken")
+            self._check_roles(item)
         problem = password_problem(item.password or "")
         if problem:
             raise BusinessError(problem, code="weak_password")
-        self._check_roles(item)
-        fresh = merchant_service.new_staff_user(
-            merchant=None, phone=item.phone, name=item.first_name, is_owner=False,
-            roles=[], password_hash=hash_password(item.password))
-        item.username, item.email, item.last_name = fresh.username, fresh.email, ""
-        item.password = fresh.password
+        item.username, item.email = merchant_service.staff_identity(item.phone)
+        item.last_name = ""
+        item.password = hash_password(item.password)
         item.is_owner = False
         item.must_change_password = True
 

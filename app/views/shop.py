@@ -3,7 +3,7 @@ import io
 import re
 
 import qrcode
-from flask import current_app, request, send_file
+from flask import current_app, request, send_file, url_for
 from flask_appbuilder import expose, has_access
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -42,9 +42,8 @@ class ShopView(TenantModelView):
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete",
                         "can_export", "can_qrcode"]
     formatters_columns = {
-        "qr": lambda pk: Markup(
-            '<a class="btn btn-xs btn-default md-qr" href="#" data-qr="{0}">{1}</a>'
-        ).format(pk, _l("查看二维码")),
+        "qr": lambda pk: Markup('<a class="btn btn-xs btn-default" href="{0}">{1}</a>').format(
+            url_for("ShopView.qrcode", pk=pk), _l("查看二维码")),
     }
 
     @expose("/qrcode/<pk>")
