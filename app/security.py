@@ -3,18 +3,20 @@ per-request permission cache, and merchant-owned roles on top of FAB's global ro
 import re
 from datetime import timedelta
 
-from flask import current_app, flash, g, has_request_context, redirect, request, session, url_for
+from flask import (abort, current_app, flash, g, has_request_context, redirect, request,
+                   session, url_for)
 from flask_appbuilder import expose
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import AuthDBView
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from app.admin.fab_labels import ChineseColumnLabels, UserStatsChartView
 from app.models.base import china_now
 from app.models.merchant import LoginFailure, StaffUser
 
@@ -94,9 +96,78 @@ class MerchantAuthView(AuthDBView):
                                     appbuilder=self.appbuilder)
 
 
+def permitted_action(view, name):
+    """The action ``name`` of a ModelView, if the current user may run it: visitors go to
+    the login page, an unknown name is a 404, a missing permission a 403."""
+    if not current_user.is_authenticated:
+        abort(redirect(url_for(f"{view.appbuilder.sm.auth_view.endpoint}.login",
+                               next=request.url)))
+    action = (view.actions or {}).get(name)
+    if action is None:
+        abort(404)
+    if not view.appbuilder.sm.has_access(view.get_action_permission_name(name),
+                                         view.class_permission_name):
+        abort(403)
+    return action
+
+
+class _CheckedActions:
+    """FAB's own ``action``/``action_post`` (on its security views) answer a 500 for an
+    unknown action name, redirect visitors to "." and accept GET. These follow the rules
+    of AdminModelView's: POST only, ``permitted_action`` first, then the rows."""
+
+    @expose("/action/<string:name>/<pk>", methods=["POST"])
+    def action(self, name, pk):
+        action = permitted_action(self, name)
+        item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
+        if item is None or not action.single:  # FAB's list-only actions take a list
+            abort(404)
+        return action.func(item)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        action = permitted_action(self, request.form.get("action", ""))
+        items = [self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
+                 for pk in request.form.getlist("rowid")]
+        if not items or any(item is None for item in items) or not action.multiple:
+            abort(404)  # FAB's single-row actions (reset password...) take one row
+        return action.func(items)
+
+
+def _checked(view_class):
+    """``view_class`` with checked actions and Chinese labels for the columns FAB leaves
+    unlabelled, under the same name: endpoints, permission names and menus stay FAB's."""
+    return type(view_class.__name__, (_CheckedActions, ChineseColumnLabels, view_class),
+                {"__module__": __name__})
+
+
 class MerchantSecurityManager(SecurityManager):
     user_model = StaffUser
     authdbview = MerchantAuthView
+    # FAB's security views (platform only), with checked action endpoints.
+    userdbmodelview = _checked(SecurityManager.userdbmodelview)
+    rolemodelview = _checked(SecurityManager.rolemodelview)
+    groupmodelview = _checked(SecurityManager.groupmodelview)
+    permissionmodelview = _checked(SecurityManager.permissionmodelview)
+    viewmenumodelview = _checked(SecurityManager.viewmenumodelview)
+    permissionviewmodelview = _checked(SecurityManager.permissionviewmodelview)
+    userstatschartview = UserStatsChartView  # Chinese chart names and filter labels
+
+    def register_views(self):
+        # No JWT login API (/api/v1/security/login): staff log in through the form, which
+        # throttles and checks the merchant's status. The shop API has its own auth.
+        add_api = self.appbuilder.add_api
+        self.appbuilder.add_api = lambda view: None
+        try:
+            super().register_views()
+        finally:
+            self.appbuilder.add_api = add_api
+
+    def auth_user_db(self, username, password):
+        """Any FAB path that authenticates goes through the same throttled check."""
+        user, _message = self.authenticate((username or "").strip(), password or "",
+                                           client_ip())
+        return user
 
     # -- finding users ---------------------------------------------------------------
     def find_user(self, username=None, email=None):
