@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from wtforms.validators import Length, Regexp
 
+from app.admin.importer import ImportMixin
 from app.admin.interface import AdminInterface
 from app.admin.views import TenantModelView
 from app.models.shop import Shop
@@ -27,13 +28,15 @@ def qr_png(text, box_size=8):
     return stream
 
 
-class ShopView(TenantModelView):
+class ShopView(ImportMixin, TenantModelView):
     datamodel = AdminInterface(Shop)
     list_columns = ["name", "shop_type", "status", "theme_color", "created_at", "qr"]
     search_columns = ["name", "shop_type", "status", "created_at"]
     add_columns = edit_columns = ["name", "shop_type", "status", "theme_color"]
     show_columns = ["name", "shop_type", "status", "theme_color", "created_at", "qr"]
     export_columns = ["id", "name", "shop_type", "status", "theme_color", "created_at"]
+    # 导入: /shopview/import/ (permission can_import, added by ImportMixin).
+    import_columns = ["name", "shop_type", "status", "theme_color"]
     label_columns = {"qr": _l("二维码")}
     validators_columns = {
         "name": [Length(min=2, max=50, message=_l("商城名称须为 2-50 个字符"))],
