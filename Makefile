@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := run.py
 
-.PHONY: install run test translations vendor worker bench clean
+.PHONY: install run test translations translations-update vendor worker bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -18,7 +18,25 @@ install: $(VENV)/.installed translations vendor
 
 # Compile the zh/en catalogs (.mo files are build output, never committed).
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -f -d translations
+	$(BIN)/pybabel -q compile -f -d translations
+
+# Re-extract translations/messages.pot from app/ (babel.cfg) and update both catalogs.
+# en is updated from messages.pot; zh from messages.pot plus Flask-AppBuilder's own English
+# strings (scripts/i18n_zh_template.py), which zh translates over FAB's old zh catalog.
+# Keywords besides the defaults (_ gettext ngettext N_ ...): _l/lazy_gettext, lazy_pgettext
+# (context "action") and _lazy_format (the base view's "%(name)s列表" titles).
+# -N: no fuzzy guesses (`translations` compiles with -f, a wrong guess would be shown).
+# Then translate the new empty entries (see the top of each .po) and `make translations`.
+BABEL_EXTRACT := -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k _lazy_format \
+	--no-wrap --sort-by-file --add-location=file --project=MerchantDesk
+BABEL_UPDATE := -N --ignore-obsolete --ignore-pot-creation-date --no-wrap -d translations
+ZH_TEMPLATE := translations/.zh-template.pot
+translations-update: $(VENV)/.installed
+	$(BIN)/pybabel -q extract $(BABEL_EXTRACT) -o translations/messages.pot .
+	$(BIN)/pybabel -q update $(BABEL_UPDATE) -i translations/messages.pot -l en
+	$(BIN)/python scripts/i18n_zh_template.py translations/messages.pot $(ZH_TEMPLATE)
+	$(BIN)/pybabel -q update $(BABEL_UPDATE) -i $(ZH_TEMPLATE) -l zh
+	rm -f $(ZH_TEMPLATE)
 
 # Browser libraries from the npm registry, copied into app/static/vendor/.
 vendor:
