@@ -50,6 +50,7 @@ class Config:
     # every web worker at start-up (notes/fab.md).
     FAB_UPDATE_PERMS = _bool("FAB_UPDATE_PERMS", False)
     FAB_ADD_SECURITY_API = False
+    FAB_ADD_MENU_API = False  # the sidebar is rendered server-side
     FAB_API_SWAGGER_UI = False
     FAB_INDEX_VIEW = "app.views.home.HomeView"
     FAB_BASE_TEMPLATE = "layout.html"
@@ -95,7 +96,8 @@ class Config:
     # Home page support card.
     SUPPORT_PHONE = os.environ.get("SUPPORT_PHONE", "400-820-8820")
     SUPPORT_QQ = os.environ.get("SUPPORT_QQ", "800088888")
-    SUPPORT_HOURS = os.environ.get("SUPPORT_HOURS", "周一至周日 9:00-21:00")
+    # Empty: the default hours (周一至周日 9:00-21:00), shown in the user's language.
+    SUPPORT_HOURS = os.environ.get("SUPPORT_HOURS", "")
     # Base of the shopper-facing links shown in shop QR codes.
     SHOP_PUBLIC_BASE_URL = os.environ.get("SHOP_PUBLIC_BASE_URL", "http://127.0.0.1:5000/s")
 

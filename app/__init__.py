@@ -27,6 +27,9 @@ def create_app(overrides=None):
     from app.extensions import csrf, db, migrate
 
     safe_args.install()
+    from app import crypto
+
+    crypto.configure(app.config["SECRET_KEY"], app.config["FIELD_ENCRYPTION_KEY"])
     from app import models, tenancy  # noqa: F401  (complete metadata, tenant guard)
     from app.admin import audit  # noqa: F401  (audit listener)
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import g, has_request_context
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import Column, ForeignKey, Integer, event, inspect as sa_inspect, select
 from sqlalchemy.orm import Session, declared_attr, with_loader_criteria
 
@@ -33,7 +34,7 @@ class TenantScoped:
     @declared_attr
     def merchant_id(cls):
         return Column(Integer, ForeignKey("merchant.id"), nullable=cls.__tenant_nullable__,
-                      index=True, info={"label": "商家"})
+                      index=True, info={"label": _l("商家")})
 
 
 class TenantMixin(TenantScoped):
@@ -139,7 +140,7 @@ def _check_references(session, obj, tenant):
             owner = _tenant_of(session, rel.mapper.class_, getattr(obj, fk_attr, None))
         if owner is not None and owner != tenant:
             raise TenantIsolationError(
-                f"{type(obj).__name__}.{rel.key} 引用了其他商家的数据"
+                _("%(field)s 引用了其他商家的数据", field=f"{type(obj).__name__}.{rel.key}")
             )
 
 
@@ -154,7 +155,8 @@ def _tenant_guard(session, flush_context, instances):
         if obj.merchant_id is None and tenant != _NOBODY:
             obj.merchant_id = tenant
         if obj.merchant_id != tenant:
-            raise TenantIsolationError(f"不能为其他商家创建{type(obj).__name__}")
+            raise TenantIsolationError(_("不能为其他商家创建%(model)s",
+                                               model=type(obj).__name__))
         _check_references(session, obj, tenant)
     for obj in list(session.dirty) + list(session.deleted):
         if not isinstance(obj, TenantScoped):
@@ -162,6 +164,7 @@ def _tenant_guard(session, flush_context, instances):
         history = sa_inspect(obj).attrs.merchant_id.history
         original = history.deleted[0] if history.deleted else obj.merchant_id
         if original != tenant or obj.merchant_id != tenant:
-            raise TenantIsolationError(f"不能修改其他商家的{type(obj).__name__}")
+            raise TenantIsolationError(_("不能修改其他商家的%(model)s",
+                                               model=type(obj).__name__))
         if obj in session.dirty:
             _check_references(session, obj, tenant)

@@ -25,7 +25,9 @@ BASELINE_VIEWS = {"TaskView"}
 def permission_label(view, permission):
     if permission in PERMISSION_LABELS:
         return PERMISSION_LABELS[permission]
-    action = getattr(view, "actions", {}).get(permission)
+    # An action's permission is "can_" + its name (FAB's get_action_permission_name).
+    name = permission[len("can_"):] if permission.startswith("can_") else permission
+    action = (getattr(view, "actions", None) or {}).get(name)
     if action is not None:
         return action.text
     return permission

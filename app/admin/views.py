@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+from urllib.parse import unquote_plus
 from datetime import date
 
 from flask import abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for
@@ -30,12 +31,29 @@ from app.admin.interface import AdminInterface, FilterCurrentTenant, FilterOwnRo
 from app.admin.safe_args import get_filter_args
 from app.admin.labels import (choice_text, choices_of, column_info, column_label,
                               display_value, is_secret, mask_secret, model_label)
+from app.security import permitted_action
 from app.services.errors import BusinessError
 from app.tenancy import TenantScoped
 
 log = logging.getLogger(__name__)
 
 _HIDDEN_FORM_COLUMNS = {"merchant", "merchant_id", "created_at"}
+
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def send_xlsx(source, filename):
+    """Send an xlsx with its Chinese name (RFC 5987) and a readable ASCII fallback for
+    clients that ignore ``filename*``."""
+    from urllib.parse import quote
+
+    response = send_file(source, as_attachment=True, download_name=filename,
+                         mimetype=XLSX_MIMETYPE)
+    fallback = "export_" + "".join(ch for ch in filename if ch.isdigit())[-8:] + ".xlsx"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}")
+    return response
 
 
 class AdminListWidget(ListWidget):
@@ -86,6 +104,8 @@ class AdminModelView(ModelView):
             self.base_order = ("created_at", "desc") if "created_at" in cols else ("id", "desc")
         self.base_filters = list(self.base_filters or []) + self.scope_filters()
         super()._init_properties()
+        # Only real columns sort; computed properties (a QR link, a diff) do not.
+        self.order_columns = [c for c in self.order_columns if c in cols or "." in c]
         for name in cols + rels:
             if name not in declared:
                 self.label_columns[name] = column_label(model, name)
@@ -100,6 +120,7 @@ class AdminModelView(ModelView):
         self._init_choice_fields(model)
         self._init_related_filters(model)
         self.export_columns = list(self.export_columns or self.list_columns)
+        self.datamodel.eager_load(self.list_columns + self.export_columns)
 
     def scope_filters(self):
         filters = []
@@ -326,25 +347,14 @@ class AdminModelView(ModelView):
     # -- actions: rows re-checked against the base filters ---------------------------
     @expose("/action/<string:name>/<pk>", methods=["POST"])
     def action(self, name, pk):
-        action = self.actions.get(name)
-        if action is None:
-            abort(404)
-        if not self.appbuilder.sm.has_access(self.get_action_permission_name(name),
-                                             self.class_permission_name):
-            abort(403)
+        action = permitted_action(self, name)
         item = self.get_visible(pk)
         with audit_action(action.text):
             return action.func(item)
 
     @expose("/action_post", methods=["POST"])
     def action_post(self):
-        name = request.form.get("action", "")
-        action = self.actions.get(name)
-        if action is None:
-            abort(404)
-        if not self.appbuilder.sm.has_access(self.get_action_permission_name(name),
-                                             self.class_permission_name):
-            abort(403)
+        action = permitted_action(self, request.form.get("action", ""))
         pks = request.form.getlist("rowid")
         if not pks:
             flash(_("请先勾选要操作的数据"), "warning")
@@ -417,7 +427,9 @@ class AdminModelView(ModelView):
         return str(value)
 
     def export_filename(self):
-        today = date.today().strftime("%Y%m%d")
+        from app.models.base import china_now  # merchants' date, not the server's (UTC)
+
+        today = china_now().strftime("%Y%m%d")
         return f"{self.list_title}_{today}.xlsx"
 
     def write_export(self, target, progress=None):
@@ -457,10 +469,9 @@ class AdminModelView(ModelView):
         count = self.write_export(stream)
         stream.seek(0)
         record_event(entity=self.datamodel.obj.__name__, action=_("导出Excel"),
-                     detail={"rows": count, "query": request.query_string.decode()[:500]})
-        return send_file(stream, as_attachment=True, download_name=self.export_filename(),
-                         mimetype="application/vnd.openxmlformats-officedocument."
-                                  "spreadsheetml.sheet")
+                     detail={_("行数"): count,
+                             _("筛选条件"): unquote_plus(request.query_string.decode())[:500] or _("全部")})
+        return send_xlsx(stream, self.export_filename())
 
     # -- related fields for large tables (select2 AJAX) ------------------------------
     @expose("/related/<column>")
@@ -535,14 +546,18 @@ class PlatformModelView(AdminModelView):
     merchant_facing = False
 
 
-def summarize_changes(raw):
-    """Audit-log diff as readable text: 字段: 旧 → 新."""
+def summarize_changes(entry, model=None):
+    """Audit-log diff as readable text: 商城名称: 旧 → 新；... (other details as key: value)."""
     try:
-        changes = json.loads(raw or "{}")
+        changes = json.loads(entry.changes or "{}")
     except ValueError:
-        return raw or ""
+        return entry.changes or ""
     parts = []
-    for key, (before, after) in changes.items():
-        parts.append(f"{key}: {before if before is not None else '—'} → "
-                     f"{after if after is not None else '—'}")
+    for key, value in changes.items():
+        name = str(column_label(model, key)) if model is not None else key
+        if isinstance(value, list) and len(value) == 2:
+            before, after = ("—" if v is None else v for v in value)
+            parts.append(f"{name}: {before} → {after}")
+        else:
+            parts.append(f"{name}: {value}")
     return "；".join(parts)

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import xlsxwriter
+from flask_babel import gettext as _
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -52,7 +53,7 @@ class XlsxWriter:
         if value is None or value == "":
             return
         if isinstance(value, bool):
-            sheet.write_string(row, col, "是" if value else "否")
+            sheet.write_string(row, col, _("是") if value else _("否"))
         elif isinstance(value, Decimal):
             sheet.write_number(row, col, float(value), fmt["money"])
         elif isinstance(value, (int, float)):
@@ -95,7 +96,7 @@ def read_rows(filename, data):
             book = CalamineWorkbook.from_filelike(io.BytesIO(data))
             rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
         except Exception as exc:  # corrupt or not really xlsx
-            raise SheetReadError("文件无法读取，请使用下载的模板另存为 .xlsx 后再上传") from exc
+            raise SheetReadError(_("文件无法读取，请使用下载的模板另存为 .xlsx 后再上传")) from exc
         return [[_normalise(v) for v in row] for row in rows]
     if name.endswith(".csv"):
         for encoding in ("utf-8-sig", "gb18030"):
@@ -105,6 +106,6 @@ def read_rows(filename, data):
             except UnicodeDecodeError:
                 continue
         else:
-            raise SheetReadError("CSV 文件编码无法识别，请保存为 UTF-8 或 GBK 编码")
+            raise SheetReadError(_("CSV 文件编码无法识别，请保存为 UTF-8 或 GBK 编码"))
         return [[_normalise(v) for v in row] for row in csv.reader(io.StringIO(text))]
-    raise SheetReadError("只支持 .xlsx 或 .csv 文件")
+    raise SheetReadError(_("只支持 .xlsx 或 .csv 文件"))

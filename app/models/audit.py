@@ -21,3 +21,8 @@ class AuditLog(OptionalTenantMixin, db.Model):
     action = Column(String(64), nullable=False, info=label(_l("操作")))
     changes = Column(Text, nullable=True, info=label(_l("变更内容")))
     __table_args__ = (Index("ix_audit_log_merchant_created", "merchant_id", "created_at"),)
+
+    @property
+    def change_summary(self):
+        """The row itself, for the list's readable diff; the view renders it."""
+        return self

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
 from app.models.merchant import Merchant, StaffUser
-from app.services.errors import BusinessError
+from app.services.errors import BusinessError, N_
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 FIRST_PASSWORD = "888888"
@@ -14,7 +14,7 @@ FIRST_PASSWORD = "888888"
 
 def check_phone(phone):
     if not PHONE_RE.match(phone or ""):
-        raise BusinessError("请输入 11 位中国大陆手机号", code="bad_phone")
+        raise BusinessError(N_("请输入 11 位中国大陆手机号"), code="bad_phone")
 
 
 def phone_taken(session, phone, exclude_user_id=None):
@@ -44,7 +44,7 @@ def create_merchant(session, *, merchant, owner_role):
     and must change it at first login."""
     check_phone(merchant.contact_phone)
     if phone_taken(session, merchant.contact_phone):
-        raise BusinessError("该手机号已被其他账号使用", code="phone_taken")
+        raise BusinessError(N_("该手机号已被其他账号使用"), code="phone_taken")
     owner = new_staff_user(merchant=merchant, phone=merchant.contact_phone,
                            name=merchant.name[:64], is_owner=True, roles=[owner_role],
                            password_hash=generate_password_hash(FIRST_PASSWORD))
@@ -56,5 +56,5 @@ def create_merchant(session, *, merchant, owner_role):
 def set_merchant_status(merchant, status):
     """Freeze or unfreeze; a frozen merchant's staff are logged out at their next click."""
     if status not in ("normal", "frozen"):
-        raise BusinessError("未知的商家状态", code="bad_status")
+        raise BusinessError(N_("未知的商家状态"), code="bad_status")
     merchant.status = status

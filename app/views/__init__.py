@@ -38,3 +38,6 @@ def register_views(appbuilder):
     task.register(appbuilder)
     audit.register(appbuilder)
     account.register(appbuilder)
+    # FAB's own "Security" category (platform admin only) goes after ours.
+    order = {name: i for i, (name, _label, _icon) in enumerate(CATEGORIES)}
+    appbuilder.menu.menu.sort(key=lambda item: order.get(item.name, len(order)))

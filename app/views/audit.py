@@ -7,13 +7,22 @@ from app.models.audit import AuditLog
 from app.views import add
 
 
-def entity_label(name):
+def entity_model(name):
     from app.extensions import db
 
     for mapper in db.Model.registry.mappers:
         if mapper.class_.__name__ == name:
-            return str(getattr(mapper.class_, "__label__", name))
-    return name
+            return mapper.class_
+    return None
+
+
+def entity_label(name):
+    model = entity_model(name)
+    return str(getattr(model, "__label__", name)) if model is not None else name
+
+
+def describe(entry):
+    return summarize_changes(entry, entity_model(entry.entity))
 
 
 class AuditLogView(TenantModelView):
@@ -21,12 +30,14 @@ class AuditLogView(TenantModelView):
     # Staff see only what they did themselves; owners see everything of their merchant.
     data_scope = "own"
     data_scope_column = "user_id"
-    list_columns = ["created_at", "user_name", "ip", "entity", "entity_id", "action", "changes"]
+    list_columns = ["created_at", "user_name", "ip", "entity", "entity_id", "action",
+                    "change_summary"]
     search_columns = ["created_at", "user_name", "entity", "action", "ip"]
     show_columns = list_columns
     export_columns = list_columns
+    label_columns = {"change_summary": _l("变更内容")}
     base_permissions = ["can_list", "can_show", "can_export"]
-    formatters_columns = {"changes": summarize_changes, "entity": entity_label}
+    formatters_columns = {"change_summary": describe, "entity": entity_label}
 
 
 def register(appbuilder):

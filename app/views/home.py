@@ -46,9 +46,13 @@ def _merchant_card(user):
 
 
 def _account_card(user):
+    from app.security import OWNER_ROLE, PLATFORM_ROLE
     from app.views.merchant import role_label
 
-    return {"user": user, "roles": [role_label(r) for r in user.roles]}
+    # Built-in role names are identifiers in the database: show them in the user's language.
+    builtin = {OWNER_ROLE: _l("商家大管理员"), PLATFORM_ROLE: _l("平台管理员")}
+    return {"user": user,
+            "roles": [str(builtin.get(r.name) or role_label(r)) for r in user.roles]}
 
 
 def _shop_qr_card(user):
@@ -71,7 +75,7 @@ def _quick_links_card(user):
 def _support_card(user):
     cfg = current_app.config
     return {"phone": cfg["SUPPORT_PHONE"], "qq": cfg["SUPPORT_QQ"],
-            "hours": cfg["SUPPORT_HOURS"]}
+            "hours": cfg["SUPPORT_HOURS"] or _l("周一至周日 9:00-21:00")}
 
 
 def _platform_card(user):

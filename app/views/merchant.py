@@ -2,7 +2,7 @@
 from flask import flash, g, redirect
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.sqla.models import Role
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, lazy_pgettext
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import PasswordField, SelectMultipleField, StringField
@@ -44,7 +44,9 @@ class MerchantView(PlatformModelView):
         owner_role = self.appbuilder.sm.find_role(OWNER_ROLE)
         merchant_service.create_merchant(db.session, merchant=item, owner_role=owner_role)
 
-    @action("freeze", _l("冻结"), _l("冻结后该商家所有账号将无法登录，确定冻结？"), "fa-lock")
+    # Action labels that are also status words get the context "action" (en: Freeze/Frozen).
+    @action("freeze", lazy_pgettext("action", "冻结"),
+            _l("冻结后该商家所有账号将无法登录，确定冻结？"), "fa-lock")
     def freeze(self, items):
         return self._set_status(items, "frozen", _("已冻结 %(n)d 个商家"))
 
@@ -100,7 +102,8 @@ def describe_role(role):
         for item_label, options in items:
             granted = [str(text) for key, text in options if key in held]
             if granted:
-                lines.append(f"{category} / {item_label}：{'、'.join(granted)}")
+                lines.append(_("%(menu)s / %(item)s：%(permissions)s", menu=category,
+                               item=item_label, permissions=_("、").join(granted)))
     return Markup("<br>").join(lines)
 
 
@@ -124,7 +127,7 @@ class StaffView(TenantModelView):
     description_columns = {"password": _l("8-32 位，须包含字母和数字；员工首次登录须修改"),
                            "roles": _l("员工可使用所选角色的全部权限")}
     base_order = ("id", "desc")
-    formatters_columns = {"roles": lambda roles: "、".join(role_label(r) for r in roles or [])}
+    formatters_columns = {"roles": lambda roles: _("、").join(role_label(r) for r in roles or [])}
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_export",
                         "can_reset_password", "can_disable", "can_enable"]
     _roles_field = AjaxRelatedField(_l("角色"), query_func=merchant_roles, get_label=role_label,
@@ -191,7 +194,7 @@ class StaffView(TenantModelView):
     def disable(self, items):
         return self._set_active(items, False, _("已停用所选管理员"))
 
-    @action("enable", _l("启用"), _l("确定启用所选管理员？"), "fa-check")
+    @action("enable", lazy_pgettext("action", "启用"), _l("确定启用所选管理员？"), "fa-check")
     def enable(self, items):
         return self._set_active(items, True, _("已启用所选管理员"))
 

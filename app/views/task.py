@@ -1,14 +1,14 @@
 """任务中心: each user sees their own jobs and downloads their results."""
 import os
 
-from flask import abort, current_app, g, send_file, url_for
+from flask import abort, current_app, g, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqualFunction
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from app.admin.interface import AdminInterface
-from app.admin.views import TenantModelView
+from app.admin.views import TenantModelView, send_xlsx
 from app.models.task import Task
 from app.views import add
 
@@ -48,7 +48,7 @@ class TaskView(TenantModelView):
         path = os.path.realpath(task.result_path)
         if not path.startswith(folder + os.sep) or not os.path.isfile(path):
             abort(404)
-        return send_file(path, as_attachment=True, download_name=task.result_name)
+        return send_xlsx(path, task.result_name)
 
 
 def register(appbuilder):

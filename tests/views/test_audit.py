@@ -2,7 +2,18 @@
 import json
 
 
-def _entries(app, **filters):
+def _last_id(app):
+    from sqlalchemy import func
+
+    from app.extensions import db
+    from app.models.audit import AuditLog
+    from app.tenancy import platform_scope
+
+    with app.app_context(), platform_scope():
+        return db.session.query(func.max(AuditLog.id)).scalar() or 0
+
+
+def _entries(app, since=0, **filters):
     from app.extensions import db
     from app.models.audit import AuditLog
     from app.tenancy import platform_scope
@@ -10,10 +21,12 @@ def _entries(app, **filters):
     with app.app_context(), platform_scope():
         return [(e.entity, e.action, e.user_name, json.loads(e.changes or "{}"), e.merchant_id,
                  e.entity_id)
-                for e in db.session.query(AuditLog).filter_by(**filters).order_by(AuditLog.id)]
+                for e in db.session.query(AuditLog).filter_by(**filters)
+                .filter(AuditLog.id > since).order_by(AuditLog.id)]
 
 
 def test_add_edit_delete_are_logged_with_a_diff(app, login_as):
+    since = _last_id(app)
     client = login_as("manager_a")
     token = client.csrf("/shopview/add")
     client.post("/shopview/add", data={"name": "日志测试店", "shop_type": "wx_mall",
@@ -29,7 +42,7 @@ def test_add_edit_delete_are_logged_with_a_diff(app, login_as):
                                               "status": "closed", "theme_color": "#111111",
                                               "csrf_token": token})
     client.post(f"/shopview/delete/{pk}", data={"csrf_token": token})
-    rows = [r for r in _entries(app, entity="Shop") if r[5] == str(pk)]
+    rows = [r for r in _entries(app, since, entity="Shop") if r[5] == str(pk)]
     assert [r[1] for r in rows] == ["新增", "修改", "删除"]
     assert all(r[2] == "王店长" for r in rows)
     created, changed, deleted = (r[3] for r in rows)
@@ -39,6 +52,7 @@ def test_add_edit_delete_are_logged_with_a_diff(app, login_as):
 
 
 def test_actions_are_logged_and_passwords_masked(app, login_as):
+    since = _last_id(app)
     client = login_as("owner_a")
     from app.extensions import db
     from app.models.merchant import StaffUser
@@ -49,7 +63,7 @@ def test_actions_are_logged_and_passwords_masked(app, login_as):
         user_id = user.id
     client.post(f"/staffview/action/reset_password/{user_id}",
                 data={"csrf_token": client.csrf("/staffview/add")})
-    rows = [r for r in _entries(app, entity="StaffUser") if r[5] == str(user_id)]
+    rows = [r for r in _entries(app, since, entity="StaffUser") if r[5] == str(user_id)]
     assert rows and rows[-1][1] == "重置密码"
     text = json.dumps(rows[-1][3], ensure_ascii=False)
     assert "****" in text and "scrypt" not in text
