@@ -43,6 +43,7 @@ class Config:
         "TASK_RESULT_FOLDER", os.path.join(INSTANCE_DIR, "task_results")
     )
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 10) * 1024 * 1024
+    IMAGE_MAX_MB = _int("IMAGE_MAX_MB", 2)
 
     # Flask-AppBuilder
     FAB_SECURITY_MANAGER_CLASS = "app.security.MerchantSecurityManager"

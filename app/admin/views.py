@@ -25,6 +25,7 @@ from werkzeug.utils import safe_join
 from wtforms import SelectField
 from wtforms.validators import InputRequired, Optional as OptionalValidator
 
+from app.admin import uploads
 from app.admin.audit import audit_action, record_event
 from app.admin.fields import bind_related_urls
 from app.admin.interface import AdminInterface, FilterCurrentTenant, FilterOwnRows, SaveError
@@ -118,6 +119,7 @@ class AdminModelView(ModelView):
                 self.label_columns[name] = column_label(model, name)
         self._init_formatters(model, cols)
         self._init_choice_fields(model)
+        self._init_image_fields(model)
         self._init_related_filters(model)
         self.export_columns = list(self.export_columns or self.list_columns)
         self.datamodel.eager_load(self.list_columns + self.export_columns)
@@ -156,6 +158,24 @@ class AdminModelView(ModelView):
                                 description=column.info.get("description", ""))
             self.add_form_extra_fields.setdefault(name, field)
             self.edit_form_extra_fields.setdefault(name, field)
+
+    def image_columns(self):
+        model = self.datamodel.obj
+        return [c.key for c in sa_inspect(model).column_attrs
+                if column_info(model, c.key).get("image")]
+
+    def _init_image_fields(self, model):
+        if self.file_columns() and "can_download" not in self.base_permissions:
+            # Showing an uploaded image goes through the checked download route.
+            self.base_permissions = list(self.base_permissions) + ["can_download"]
+        for name in self.image_columns():
+            if name in (self.add_columns or []) or name in (self.edit_columns or []):
+                field = uploads.image_field(column_label(model, name))
+                self.add_form_extra_fields.setdefault(name, field)
+                self.edit_form_extra_fields.setdefault(name, field)
+            declared = getattr(type(self), "formatters_columns", None) or {}
+            if name not in declared:
+                self.formatters_columns[name] = uploads.thumbnail(type(self).__name__)
 
     def _init_related_filters(self, model):
         """Related dropdowns list only the current merchant's rows (notes/fab.md)."""
@@ -281,6 +301,7 @@ class AdminModelView(ModelView):
             self.process_form(form, True)
             item = self.datamodel.obj()
             try:
+                uploads.store_uploads(form, self.image_columns())
                 form.populate_obj(item)
                 self.pre_add(item)
                 self.datamodel.add(item)
@@ -310,6 +331,7 @@ class AdminModelView(ModelView):
             if form.validate():
                 self.process_form(form, False)
                 try:
+                    uploads.store_uploads(form, self.image_columns())
                     form.populate_obj(item)
                     self.pre_update(item)
                     self.datamodel.edit(item)
@@ -385,7 +407,9 @@ class AdminModelView(ModelView):
         path = safe_join(current_app.config["UPLOAD_FOLDER"], filename)
         if path is None or not os.path.isfile(path):
             abort(404)
-        return send_file(path, as_attachment=True, download_name=filename)
+        # Images were verified by Pillow on upload: shown inline; other files download.
+        inline = os.path.splitext(filename)[1].lower() in uploads.IMAGE_EXTENSIONS
+        return send_file(path, as_attachment=not inline, download_name=filename)
 
     # -- Excel export ----------------------------------------------------------------
     def export_query(self):

@@ -30,10 +30,10 @@ def qr_png(text, box_size=8):
 
 class ShopView(ImportMixin, TenantModelView):
     datamodel = AdminInterface(Shop)
-    list_columns = ["name", "shop_type", "status", "theme_color", "created_at", "qr"]
+    list_columns = ["logo", "name", "shop_type", "status", "theme_color", "created_at", "qr"]
     search_columns = ["name", "shop_type", "status", "created_at"]
-    add_columns = edit_columns = ["name", "shop_type", "status", "theme_color"]
-    show_columns = ["name", "shop_type", "status", "theme_color", "created_at", "qr"]
+    add_columns = edit_columns = ["name", "shop_type", "logo", "status", "theme_color"]
+    show_columns = ["name", "shop_type", "logo", "status", "theme_color", "created_at", "qr"]
     export_columns = ["id", "name", "shop_type", "status", "theme_color", "created_at"]
     # 导入: /shopview/import/ (permission can_import, added by ImportMixin).
     import_columns = ["name", "shop_type", "status", "theme_color"]

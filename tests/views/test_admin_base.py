@@ -226,3 +226,75 @@ def test_shop_qr_code_page_and_png(login_as, app):
         assert "attachment" in png.headers["Content-Disposition"]
     finally:
         _delete_shop(app, pk)
+
+
+def _png_bytes(size=(8, 8)):
+    from PIL import Image
+
+    stream = io.BytesIO()
+    Image.new("RGB", size, "#e4393c").save(stream, format="PNG")
+    return stream.getvalue()
+
+
+def test_logo_upload_is_checked_stored_and_served_to_its_tenant_only(app, login_as):
+    from app.extensions import db
+    from app.models.shop import Shop
+    from app.tenancy import platform_scope
+
+    client = login_as("owner_a")
+    token = client.csrf("/shopview/add")
+    form = {"name": "有Logo的店", "shop_type": "wx_mall", "status": "open",
+            "theme_color": "#123456", "csrf_token": token}
+    fake = client.post("/shopview/add", data={**form, "logo": (io.BytesIO(b"not an image"),
+                                                                   "logo.png")},
+                       content_type="multipart/form-data").get_data(as_text=True)
+    assert "文件内容不是有效的图片" in fake and 'value="有Logo的店"' in fake
+    wrong = client.post("/shopview/add", data={**form, "logo": (io.BytesIO(b"MZ"), "a.exe")},
+                        content_type="multipart/form-data").get_data(as_text=True)
+    assert "只支持 JPG、PNG、GIF、WEBP 格式的图片" in wrong
+    app.config["IMAGE_MAX_MB"] = 0
+    try:
+        big = client.post("/shopview/add", data={**form, "logo": (io.BytesIO(_png_bytes()),
+                                                                  "big.png")},
+                          content_type="multipart/form-data").get_data(as_text=True)
+    finally:
+        app.config["IMAGE_MAX_MB"] = 2
+    assert "图片不能超过 0 MB" in big
+    with app.app_context(), platform_scope():
+        assert db.session.query(Shop).filter_by(name="有Logo的店").count() == 0
+    ok = client.post("/shopview/add", data={**form, "logo": (io.BytesIO(_png_bytes()),
+                                                             "店标.png")},
+                     content_type="multipart/form-data")
+    assert ok.status_code == 302
+    with app.app_context(), platform_scope():
+        shop = db.session.query(Shop).filter_by(name="有Logo的店").one()
+        pk, stored = shop.id, shop.logo
+    try:
+        assert stored.endswith(".png") and "店标" not in stored
+        listing = client.get("/shopview/list/").get_data(as_text=True)
+        assert f"/shopview/download/{stored}" in listing
+        image = client.get(f"/shopview/download/{stored}")
+        assert image.status_code == 200 and image.data[:4] == b"\x89PNG"
+        assert login_as("owner_b").get(f"/shopview/download/{stored}").status_code == 404
+        # editing without a new file keeps the logo
+        client.post(f"/shopview/edit/{pk}", data={**form, "name": "有Logo的店2"},
+                    content_type="multipart/form-data")
+        with app.app_context(), platform_scope():
+            assert db.session.get(Shop, pk).logo == stored
+    finally:
+        _delete_shop(app, pk)
+
+
+def test_oversize_request_gets_a_chinese_message(app, login_as):
+    client = login_as("owner_a")
+    token = client.csrf("/shopview/add")
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    try:
+        response = client.post("/shopview/add", data={
+            "name": "x" * 10, "shop_type": "wx_mall", "status": "open", "theme_color": "#123456",
+            "csrf_token": token, "logo": (io.BytesIO(b"0" * 4096), "big.png")},
+            content_type="multipart/form-data")
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = 10 * 1024 * 1024
+    assert response.status_code == 413
+    assert "上传的文件太大" in response.get_data(as_text=True)
