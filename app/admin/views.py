@@ -61,10 +61,6 @@ class AdminListWidget(ListWidget):
     template = "admin/list.html"
 
 
-def _lazy_format(template, **values):
-    return _l(template, **values)
-
-
 class AdminModelView(ModelView):
     """Base of every ModelView in the app (a start-up check enforces it)."""
 
@@ -191,10 +187,10 @@ class AdminModelView(ModelView):
 
     def _init_titles(self):
         name = model_label(self.datamodel.obj)
-        self.list_title = self.list_title or _lazy_format("%(name)s列表", name=name)
-        self.add_title = self.add_title or _lazy_format("新增%(name)s", name=name)
-        self.edit_title = self.edit_title or _lazy_format("编辑%(name)s", name=name)
-        self.show_title = self.show_title or _lazy_format("%(name)s详情", name=name)
+        self.list_title = self.list_title or _l("%(name)s列表", name=name)
+        self.add_title = self.add_title or _l("新增%(name)s", name=name)
+        self.edit_title = self.edit_title or _l("编辑%(name)s", name=name)
+        self.show_title = self.show_title or _l("%(name)s详情", name=name)
         self.title = self.list_title
 
     # -- list --------------------------------------------------------------------------

@@ -48,19 +48,22 @@ class MerchantView(PlatformModelView):
     @action("freeze", lazy_pgettext("action", "冻结"),
             _l("冻结后该商家所有账号将无法登录，确定冻结？"), "fa-lock")
     def freeze(self, items):
-        return self._set_status(items, "frozen", _("已冻结 %(n)d 个商家"))
+        items = self._set_status(items, "frozen")
+        flash(_("已冻结 %(n)d 个商家", n=len(items)), "success")
+        return redirect(self.get_redirect())
 
     @action("unfreeze", _l("解冻"), _l("确定解冻所选商家？"), "fa-unlock")
     def unfreeze(self, items):
-        return self._set_status(items, "normal", _("已解冻 %(n)d 个商家"))
+        items = self._set_status(items, "normal")
+        flash(_("已解冻 %(n)d 个商家", n=len(items)), "success")
+        return redirect(self.get_redirect())
 
-    def _set_status(self, items, status, message):
+    def _set_status(self, items, status):
         items = items if isinstance(items, list) else [items]
         for item in items:
             merchant_service.set_merchant_status(item, status)
         db.session.commit()
-        flash(message % {"n": len(items)} if "%(n)" in message else message, "success")
-        return redirect(self.get_redirect())
+        return items
 
 
 def merchant_roles():

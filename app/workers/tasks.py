@@ -3,7 +3,6 @@ progress, result file and error report. ``run_task(task_id)`` is what RQ execute
 import json
 import logging
 import os
-import traceback
 from urllib.parse import urlencode
 
 from flask import current_app, g, has_app_context
@@ -79,11 +78,13 @@ def _execute(task_id):
     _set_progress(task_id, status="running", started_at=china_now(), progress=0)
     try:
         path, name, _count = HANDLERS[task.kind](task, user, payload)
-    except Exception:
+    except Exception as exc:
+        # The full traceback goes to the log; the merchant reads a Chinese reason.
         log.exception("task %s failed", task_id)
         db.session.rollback()
         _set_progress(task_id, status="failed", finished_at=china_now(),
-                      error=traceback.format_exc(limit=3)[-2000:])
+                      error=_("任务执行失败（%(kind)s），请稍后重试；仍失败请联系客服并提供任务编号 #%(id)d。",
+                              kind=type(exc).__name__, id=task_id)[:2000])
         return
     _set_progress(task_id, status="done", progress=100, finished_at=china_now(),
                   result_path=path, result_name=name[:150])
