@@ -14,7 +14,7 @@ if __name__ == "__main__":
         from app.seed import seed_demo
         from flask_migrate import upgrade
 
-        upgrade()
+        upgrade(revision="heads")
         sync_permissions()
         seed_demo()
         from app.seed import print_logins

@@ -36,7 +36,7 @@ def setup_command(demo):
     """Apply migrations, sync permissions and, with --demo, seed the demo data once."""
     from flask_migrate import upgrade
 
-    upgrade()
+    upgrade(revision="heads")
     sync_permissions()
     if demo:
         from app.seed import seed_demo

@@ -54,6 +54,15 @@ def _staff(merchant, role, phone, name, password):
     db.session.add(user)
 
 
+def module_seeders():
+    """Each business module's demo data: ``seed(merchant, shops)``, run in tenant order.
+
+    A module adds its ``seed_demo`` here; it runs inside the platform scope, so it sets
+    ``merchant_id`` on every row itself.
+    """
+    return []
+
+
 def seed_demo():
     """Create the demo data unless it exists; returns True when it created it."""
     sm = current_app.appbuilder.sm
@@ -81,8 +90,12 @@ def seed_demo():
             verifier_role = _role(sm, merchant, "核销员", verifier_pairs)
             _staff(merchant, manager_role, *spec["manager"])
             _staff(merchant, verifier_role, *spec["verifier"])
-            for name, shop_type in spec["shops"]:
-                db.session.add(Shop(merchant_id=merchant.id, name=name, shop_type=shop_type))
+            shops = [Shop(merchant_id=merchant.id, name=name, shop_type=shop_type)
+                     for name, shop_type in spec["shops"]]
+            db.session.add_all(shops)
+            db.session.flush()
+            for seeder in module_seeders():
+                seeder(merchant, shops)
         db.session.commit()
     return True
 

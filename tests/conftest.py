@@ -69,7 +69,7 @@ def app():
         "SHOP_PUBLIC_BASE_URL": "https://shop.example.test/s",
     })
     with flask_app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         sync_permissions()
         seed_demo()
         _prepare_demo_owners()

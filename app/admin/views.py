@@ -14,7 +14,7 @@ import re
 from urllib.parse import unquote_plus
 from datetime import date
 
-from flask import abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, jsonify, redirect, request, send_file, url_for
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_appbuilder.widgets import ListWidget
@@ -28,7 +28,7 @@ from wtforms.validators import InputRequired, Optional as OptionalValidator
 from app.admin import uploads
 from app.admin.audit import audit_action, record_event
 from app.admin.fields import bind_related_urls
-from app.admin.interface import AdminInterface, FilterCurrentTenant, FilterOwnRows, SaveError
+from app.admin.interface import FilterCurrentTenant, FilterOwnRows
 from app.admin.safe_args import get_filter_args
 from app.admin.labels import (choice_text, choices_of, column_info, column_label,
                               display_value, is_secret, mask_secret, model_label)
@@ -64,6 +64,7 @@ class AdminListWidget(ListWidget):
 class AdminModelView(ModelView):
     """Base of every ModelView in the app (a start-up check enforces it)."""
 
+    list_template = "admin/model_list.html"
     # In the merchant role editor? Platform-only views say False.
     merchant_facing = True
     # Columns of the Excel export; defaults to list_columns.
@@ -261,8 +262,9 @@ class AdminModelView(ModelView):
             log.info("bad list arguments: %s", exc)
             flash(_("筛选条件无效，请检查后重试"), "warning")
             return redirect(url_for(f"{self.endpoint}.list")), 302
+        search_open = any(key.startswith("_flt_") for key in request.args)
         return self.render_template(self.list_template, title=self.list_title,
-                                    widgets=widgets)
+                                    widgets=widgets, search_open=search_open)
 
     def export_url(self):
         if not self.appbuilder.sm.has_access("can_export", self.class_permission_name):

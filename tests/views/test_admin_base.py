@@ -74,6 +74,14 @@ def test_bad_filter_value_is_a_message_not_a_500(login_as):
     assert response.status_code in (200, 302)
 
 
+def test_search_panel_stays_open_while_a_filter_is_active(login_as):
+    client = login_as("owner_a")
+    plain = client.get("/shopview/list/").get_data(as_text=True)
+    filtered = client.get("/shopview/list/?_flt_0_name=鲜果").get_data(as_text=True)
+    assert 'id="accordion1_href" class="panel-collapse collapse"' in plain
+    assert 'id="accordion1_href" class="panel-collapse collapse in"' in filtered
+
+
 def test_page_size_is_clamped(app, login_as):
     ids = [_add_shop(app, "鲜果时光", f"分页测试店{i:03d}") for i in range(105)]
     try:

@@ -345,7 +345,7 @@ def test_import_tasks_show_in_the_task_center_of_that_user(app, login_as):
 
 # -- cell rules for the column types the shop has not (money, dates, booleans...) -----
 def _spec(app, **kwargs):
-    from app.admin.importer import ImportField
+    from app.admin.import_cells import ImportField
 
     values = dict(name="x", label="测试", kind="string", required=False, has_default=False,
                   nullable=True)
@@ -354,7 +354,7 @@ def _spec(app, **kwargs):
 
 
 def _parse(app, spec, raw):
-    from app.admin.importer import CellError, parse_cell
+    from app.admin.import_cells import CellError, parse_cell
 
     with app.test_request_context():
         try:
