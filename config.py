@@ -101,6 +101,13 @@ class Config:
     SUPPORT_HOURS = os.environ.get("SUPPORT_HOURS", "")
     # Base of the shopper-facing links shown in shop QR codes.
     SHOP_PUBLIC_BASE_URL = os.environ.get("SHOP_PUBLIC_BASE_URL", "http://127.0.0.1:5000/s")
+    # Public https base of this deployment, for the URLs merchants paste into WeChat (server
+    # URL, payment notify URL). Empty: the host of the current request.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    # SMS gateway (app/services/sms.py): verification codes for 用户绑定. Empty URL: no SMS.
+    SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+    SMS_GATEWAY_KEY = os.environ.get("SMS_GATEWAY_KEY", "")
+    SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "")
 
     SEED_DEMO = _bool("SEED_DEMO", False)
     TESTING = False

@@ -44,8 +44,11 @@ def create_app(overrides=None):
 
         register_views(appbuilder)
 
-    from app import cli, hooks
+    from app import api, cli, hooks
+    from app.wechat import callbacks
 
     hooks.init_app(app)
     cli.init_app(app)
+    api.init_app(app)  # the shop JSON API under /api/v1/ (member-token auth, CSRF-exempt)
+    callbacks.init_app(app)
     return app

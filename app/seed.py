@@ -33,7 +33,15 @@ DEMO_LOGINS = [("平台管理员", PLATFORM_USER[0], PLATFORM_USER[1])] + [
 
 # Business permissions of the demo roles, by view: the store manager runs the shop and
 # sees the log; the verifier only sees shops (核销 arrives with the orders module).
-MANAGER_VIEWS = {"ShopView", "AuditLogView", "StaffView"}
+MANAGER_VIEWS = {"ShopView", "AuditLogView", "StaffView",
+                 # 会员管理 and the member parts of 营销设置管理 (app/views/member.py...)
+                 "MemberView", "MemberTagView", "MemberLevelView", "ReservationCityView",
+                 "PointsRuleView", "StoredValueCardView", "RechargeTierView",
+                 "StoredValueSettingView", "DistributionRuleView", "DistributorView",
+                 "WithdrawalView",
+                 # 商品管理 (app/views/catalog.py)
+                 "ProductView", "WarehouseProductView", "CategoryView", "BrandView",
+                 "SpecGroupView"}
 VERIFIER_VIEWS = {"ShopView"}
 VERIFIER_PERMS = {"can_list", "can_show", "can_qrcode"}
 
@@ -60,7 +68,14 @@ def module_seeders():
     A module adds its ``seed_demo`` here; it runs inside the platform scope, so it sets
     ``merchant_id`` on every row itself.
     """
-    return []
+    from app.services import catalog_demo, member
+
+    from app.services import official_account
+
+    from app.services import mini_program
+
+    return [member.seed_demo, catalog_demo.seed_demo, official_account.seed_demo,
+            mini_program.seed_demo]
 
 
 def seed_demo():

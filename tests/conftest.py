@@ -58,6 +58,8 @@ def app():
     from app import create_app
     from app.cli import sync_permissions
     from app.seed import seed_demo
+    from app.wechat.transport import register_adapter
+    from tests.fakes.wechat import WECHAT_HOSTS, FakeWeChat
 
     url = database_url()
     reset_database(url)
@@ -68,6 +70,11 @@ def app():
         "EXPORT_SYNC_LIMIT": 50,
         "SHOP_PUBLIC_BASE_URL": "https://shop.example.test/s",
     })
+    # Every WeChat client session of this app goes to the loopback fake (tests/fakes).
+    fake = FakeWeChat().start()
+    for host in WECHAT_HOSTS:
+        register_adapter(flask_app, f"https://{host}/", fake.adapter())
+    flask_app.extensions["tests.wechat_fake"] = fake
     with flask_app.app_context():
         upgrade(revision="heads")
         sync_permissions()
@@ -80,6 +87,16 @@ def app():
         db.session.remove()
         db.engine.dispose()
     shutil.rmtree(flask_app.config["UPLOAD_FOLDER"], ignore_errors=True)
+    fake.stop()
+
+
+@pytest.fixture()
+def wechat(app):
+    """The loopback fake WeChat, emptied for this test (tests/fakes/wechat.py)."""
+    fake = app.extensions["tests.wechat_fake"]
+    fake.reset()
+    yield fake
+    fake.reset()
 
 
 def _prepare_demo_owners():

@@ -92,8 +92,8 @@ def _diff(obj, kind):
             continue
         hist = state.attrs[rel.key].history
         if hist.added or hist.deleted:
-            now = [str(x) for x in (hist.unchanged or ()) + tuple(hist.added or ())]
-            before = [str(x) for x in (hist.unchanged or ()) + tuple(hist.deleted or ())]
+            now = [str(x) for x in tuple(hist.unchanged or ()) + tuple(hist.added or ())]
+            before = [str(x) for x in tuple(hist.unchanged or ()) + tuple(hist.deleted or ())]
             changes[rel.key] = ["、".join(before), "、".join(now)]
     return changes
 

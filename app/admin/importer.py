@@ -68,6 +68,8 @@ class ImportResult:
     ignored_headers: list = field(default_factory=list)
     refused: bool = False  # the file as a whole was refused (errors holds one message)
     task: object = None
+    queued: bool = False  # too many rows for the request: queued as a task-center job
+    rows: int = 0
 
     @property
     def ok(self):
@@ -97,6 +99,23 @@ def _max_rows():
     return int(current_app.config.get("IMPORT_MAX_ROWS", 5000))
 
 
+def _job_rows():
+    """Above this many data rows, a view with ``import_in_jobs`` imports as a job."""
+    return int(current_app.config.get("IMPORT_JOB_ROWS", 2000))
+
+
+def _job_max_rows():
+    return int(current_app.config.get("IMPORT_JOB_MAX_ROWS", 100000))
+
+
+class ImportJobFailed(Exception):
+    """A queued import found errors: ``task_error`` is the Chinese report for the task."""
+
+    def __init__(self, report):
+        super().__init__("import refused")
+        self.task_error = report
+
+
 # -- cell parsing ----------------------------------------------------------------------
 # -- the mixin -------------------------------------------------------------------------
 class ImportMixin:
@@ -107,6 +126,9 @@ class ImportMixin:
     import_page_template = "admin/import.html"
     #: How many row errors the page lists; the rest are counted.
     import_error_display_limit = 200
+    #: Large files (more than IMPORT_JOB_ROWS rows, up to IMPORT_JOB_MAX_ROWS) run as a
+    #: task-center job instead of in the request.
+    import_in_jobs = False
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -133,6 +155,13 @@ class ImportMixin:
         """Called on each new row before it is written; defaults to the view's pre_add
         (which stamps merchant_id on a TenantModelView). May raise BusinessError."""
         self.pre_add(item)
+
+    def import_options_from_form(self, form):
+        """Hook: options the import page offers (kept for a queued job), from the form."""
+        return {}
+
+    def import_max_rows(self):
+        return _job_max_rows() if self.import_in_jobs else _max_rows()
 
     def import_title(self):
         return _("导入%(name)s", name=model_label(self.datamodel.obj))
@@ -204,7 +233,7 @@ class ImportMixin:
         shown = errors[:self.import_error_display_limit]
         return self.render_template(
             self.import_page_template, title=self.import_title(), fields=fields,
-            max_rows=_max_rows(), max_mb=_max_upload_bytes() / (1024 * 1024),
+            max_rows=self.import_max_rows(), max_mb=_max_upload_bytes() / (1024 * 1024),
             template_url=url_for(f"{self.endpoint}.import_template_xlsx"),
             upload_url=url_for(f"{self.endpoint}.import_upload"),
             list_url=url_for(f"{self.endpoint}.list"),
@@ -283,7 +312,7 @@ class ImportMixin:
         return [
             _("第 1 行为表头，请勿修改；从第 2 行起每行一条数据。"),
             _("支持 .xlsx 和 .csv（UTF-8 或 GBK 编码）文件，单个文件不超过 %(mb)s MB，"
-              "最多 %(rows)d 行数据。", mb=f"{mb:g}", rows=_max_rows()),
+              "最多 %(rows)d 行数据。", mb=f"{mb:g}", rows=self.import_max_rows()),
             _("所有行校验通过后才会一次性写入；只要有一行出错，就不会写入任何数据。"),
         ]
 
@@ -296,7 +325,12 @@ class ImportMixin:
             flash(_("请选择要导入的文件"), "warning")
             return self._render_import(status=400)
         filename = os.path.basename(upload.filename.replace("\\", "/"))[:80] or "upload"
+        g.import_options = self.import_options_from_form(request.form)
         result = self.run_import(filename, upload.stream)
+        if result.queued:
+            flash(_("数据较多（%(n)d 行），已提交到任务中心后台导入（任务 #%(id)d），完成后可在任务中心查看结果",
+                    n=result.rows, id=result.task.id), "info")
+            return redirect(url_for("TaskView.list"))
         if result.ok:
             flash(_("导入成功，共新增 %(n)d 条%(name)s", n=result.created,
                     name=model_label(self.datamodel.obj)), "success")
@@ -310,10 +344,17 @@ class ImportMixin:
     # -- the work ----------------------------------------------------------------------
     def run_import(self, filename, stream):
         """Read, validate and (only when every row is valid) insert; always leaves a Task."""
+        import io
+
         started = _now()
         result = ImportResult()
+        raw = stream.read(_max_upload_bytes() + 1)
         try:
-            rows = self.read_import_file(filename, stream)
+            rows = self.read_import_file(filename, io.BytesIO(raw))
+            result.rows = len(rows) - 1
+            if self.import_in_jobs and not g.get("import_job") and result.rows > _job_rows():
+                result.task, result.queued = self.queue_import(filename, raw), True
+                return result
             fields = self.import_fields()
             columns, result.ignored_headers = self.match_import_header(rows[0][1], fields)
             items, result.errors = self.validate_import_rows(rows[1:], columns, fields)
@@ -357,7 +398,7 @@ class ImportMixin:
             raise ImportRefused(_("文件是空的，请填写数据后再上传"))
         if len(rows) == 1:
             raise ImportRefused(_("文件中只有表头，没有数据行"))
-        max_rows = _max_rows()
+        max_rows = self.import_max_rows()
         if len(rows) - 1 > max_rows:
             raise ImportRefused(_("数据行数过多：本文件有 %(n)d 行，一次最多导入 %(max)d 行，"
                                   "请拆分成多个文件后分批导入", n=len(rows) - 1, max=max_rows))
@@ -443,7 +484,10 @@ class ImportMixin:
                 session.add_all(items)
                 session.flush()
                 task = self._import_task(filename, started, "done", created=len(items))
-                session.add(task)
+                if g.get("import_job"):
+                    task = None  # the job's own task records the outcome
+                else:
+                    session.add(task)
                 session.commit()
         except TenantIsolationError as exc:
             session.rollback()
@@ -481,10 +525,40 @@ class ImportMixin:
                                         "created": created,
                                         "errors": len(errors or [])}, ensure_ascii=False))
 
+    def queue_import(self, filename, raw):
+        """Keep the upload beside the task results and queue ``run_task`` for it."""
+        import uuid
+
+        from app.models.task import Task
+        from app.workers.queue import enqueue
+        from app.workers.tasks import run_task
+
+        folder = current_app.config["TASK_RESULT_FOLDER"]
+        os.makedirs(folder, exist_ok=True)
+        extension = os.path.splitext(filename)[1].lower()
+        path = os.path.join(folder, f"import_{uuid.uuid4().hex}{extension}")
+        with open(path, "wb") as fh:
+            fh.write(raw)
+        user = g.user
+        task = Task(user_id=user.id, merchant_id=user.merchant_id, kind="import",
+                    title=f"{self.import_title()}（{filename}）"[:100], status="pending",
+                    payload=json.dumps({"view": type(self).__name__, "file": filename,
+                                        "path": path, "options": g.get("import_options") or {}},
+                                       ensure_ascii=False))
+        session = self.datamodel.session
+        session.add(task)
+        session.commit()
+        task_id = task.id
+        enqueue(run_task, task_id)
+        return session.get(Task, task_id)
+
     def record_import_task(self, filename, started, errors):
         """The failed Task, in its own transaction (nothing else is pending)."""
         session = self.datamodel.session
         session.rollback()
+        if g.get("import_job"):
+            task = self._import_task(filename, started, "failed", errors=errors)
+            raise ImportJobFailed(task.error)
         task = self._import_task(filename, started, "failed", errors=errors)
         session.add(task)
         session.commit()
@@ -495,3 +569,36 @@ def _now():
     from app.models.base import china_now
 
     return china_now()
+
+
+# -- imports as task-center jobs ----------------------------------------------------------
+def run_import_job(task, user, payload):
+    """Task handler "import": the same validation and all-or-nothing save, as the user."""
+    from flask_login import login_user
+
+    from app.workers.tasks import _find_view
+
+    view = _find_view(payload["view"])
+    path = payload["path"]
+    try:
+        with current_app.test_request_context("/"):
+            login_user(user)
+            g.user, g.import_job = user, True
+            g.import_options = payload.get("options") or {}
+            with open(path, "rb") as fh:
+                result = view.run_import(payload["file"], fh)
+    finally:
+        if os.path.exists(path):
+            os.remove(path)
+    if not result.ok:
+        raise ImportJobFailed("\n".join(result.errors))
+    return None, "", result.created
+
+
+def _register_job_handler():
+    from app.workers import tasks
+
+    tasks.HANDLERS.setdefault("import", run_import_job)
+
+
+_register_job_handler()

@@ -3,3 +3,19 @@ from app.models.audit import AuditLog  # noqa: F401
 from app.models.merchant import LoginFailure, Merchant, MerchantRole, StaffUser  # noqa: F401
 from app.models.shop import Shop  # noqa: F401
 from app.models.task import Task  # noqa: F401
+from app.models.wechat import (Follower, MiniProgramConfig, OfficialAccountConfig,  # noqa: F401
+                               PaymentConfig, PaymentNotification, PlatformWeChatConfig,
+                               WeChatToken)
+from app.models.member import (BalanceLedger, CommissionLedger, DistributionRule,  # noqa: F401
+                               Distributor, ExperienceLedger, Member, MemberAddress,
+                               MemberLevel, MemberTag, PointsLedger, PointsRule, RechargeTier,
+                               ReservationCity, SignIn, StoredValueCard, StoredValueSetting,
+                               Withdrawal)
+from app.models.catalog import (Brand, Product, ProductCategory, ProductImage,  # noqa: F401
+                                Sku, SpecGroup, SpecValue, StockLedger)
+from app.models.logistics import Courier, FreightRegion, FreightTemplate, ShopCourier  # noqa: F401
+from app.models.ads import Banner  # noqa: F401
+from app.models.official_account import (BindingRequest, MemberCard, OfficialMenu,  # noqa: F401
+                                         SmsCode, SmsDailyQuota, TemplateMessageLog,
+                                         TemplateSetting)
+from app.models.mini_program import MiniProgramRegistration, NearbyPoi, WxaAnalytics  # noqa: F401

@@ -29,7 +29,7 @@ def add(appbuilder, view, name, label, category, icon=""):
 
 
 def register_views(appbuilder):
-    from app.views import account, audit, merchant, shop, task
+    from app.views import account, audit, merchant, shop, task, wechat
 
     for name, label, icon in CATEGORIES:
         appbuilder.menu.add_category(name, icon=icon, label=label)
@@ -38,6 +38,24 @@ def register_views(appbuilder):
     task.register(appbuilder)
     audit.register(appbuilder)
     account.register(appbuilder)
+    wechat.register(appbuilder)
+    from app.views import distribution, member, points, stored_value
+
+    member.register(appbuilder)
+    points.register(appbuilder)
+    stored_value.register(appbuilder)
+    distribution.register(appbuilder)
+    from app.views import ads, catalog, logistics
+
+    catalog.register(appbuilder)
+    logistics.register(appbuilder)
+    ads.register(appbuilder)
+    from app.views import official_account
+
+    official_account.register(appbuilder)
+    from app.views import mini_program
+
+    mini_program.register(appbuilder)
     # FAB's own "Security" category (platform admin only) goes after ours.
     order = {name: i for i, (name, _label, _icon) in enumerate(CATEGORIES)}
     appbuilder.menu.menu.sort(key=lambda item: order.get(item.name, len(order)))

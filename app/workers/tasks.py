@@ -82,9 +82,12 @@ def _execute(task_id):
         # The full traceback goes to the log; the merchant reads a Chinese reason.
         log.exception("task %s failed", task_id)
         db.session.rollback()
+        # A job may carry its own Chinese report (an import's per-row errors).
+        report = getattr(exc, "task_error", None)
         _set_progress(task_id, status="failed", finished_at=china_now(),
-                      error=_("任务执行失败（%(kind)s），请稍后重试；仍失败请联系客服并提供任务编号 #%(id)d。",
-                              kind=type(exc).__name__, id=task_id)[:2000])
+                      error=report[:20000] if report else _(
+                          "任务执行失败（%(kind)s），请稍后重试；仍失败请联系客服并提供任务编号 #%(id)d。",
+                          kind=type(exc).__name__, id=task_id)[:2000])
         return
     _set_progress(task_id, status="done", progress=100, finished_at=china_now(),
                   result_path=path, result_name=name[:150])

@@ -54,6 +54,7 @@ class LiveServer:
     url: str
     root: Path
     errors: list = field(default_factory=list)  # tracebacks of unhandled exceptions
+    wechat: object = None  # the loopback fake WeChat (tests/fakes/wechat.py)
 
     def __call__(self, path="/"):
         return self.url + path
@@ -69,6 +70,8 @@ def live_server(tmp_path_factory):
     from app.cli import sync_permissions
     from app.extensions import db
     from app.seed import seed_demo
+    from app.wechat.transport import register_adapter
+    from tests.fakes.wechat import WECHAT_HOSTS, FakeWeChat
 
     root = tmp_path_factory.mktemp("md-e2e-instance")
     flask_app = create_app({
@@ -81,13 +84,17 @@ def live_server(tmp_path_factory):
     # MD_INSTANCE_DIR is read once, when config.py is first imported (by tests/conftest.py
     # or another test module), so this server's instance folder is set here instead.
     flask_app.instance_path = str(root)
+    # WeChat calls of the live server go to the loopback fake (tests/fakes/wechat.py).
+    wechat = FakeWeChat().start()
+    for host in WECHAT_HOSTS:
+        register_adapter(flask_app, f"https://{host}/", wechat.adapter())
     with flask_app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         sync_permissions()
         seed_demo()
         db.session.remove()
 
-    server_state = LiveServer(flask_app, "", root)
+    server_state = LiveServer(flask_app, "", root, wechat=wechat)
 
     def _record(sender, exception, **extra):
         server_state.errors.append("".join(traceback.format_exception(exception)))
@@ -113,6 +120,7 @@ def live_server(tmp_path_factory):
             db.session.remove()
             db.engine.dispose()
         shutil.rmtree(root, ignore_errors=True)
+        wechat.stop()
 
 
 @dataclass
@@ -217,3 +225,20 @@ def screenshot(page, screenshot_dir, request):
         return path
 
     return _shot
+
+
+def log_in_new_owner(page, live_server, merchant, new_password="Spring2026go"):
+    """Log a NewMerchant's owner in and get past the forced password change."""
+    from playwright.sync_api import expect
+
+    from app.services.merchant import FIRST_PASSWORD
+
+    page.goto(live_server("/login/"))
+    page.get_by_label("手机号 / 账号").fill(merchant.phone)
+    page.get_by_label("密码").fill(FIRST_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_label("原密码").fill(FIRST_PASSWORD)
+    page.get_by_label("新密码", exact=True).fill(new_password)
+    page.get_by_label("确认新密码").fill(new_password)
+    page.get_by_role("button", name="确认修改").click()
+    expect(page.get_by_text("密码修改成功")).to_be_visible()

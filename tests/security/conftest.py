@@ -446,6 +446,22 @@ def _plant(world):
             db.session.commit()
             world.planted += [(AuditLog, log.id), (Task, task.id), (Shop, shop.id),
                               (MerchantRole, merchant_role.id)]
+            world.planted += _plant_payment(db.session, merchant_id, name, tag)
+
+
+def _plant_payment(session, merchant_id, name, tag):
+    """A payment notification needs its payment config (a foreign key)."""
+    from app.models.wechat import PaymentConfig, PaymentNotification
+
+    config = PaymentConfig(merchant_id=merchant_id, channel="mini", mch_id=f"9{tag[:7]}")
+    session.add(config)
+    session.flush()
+    notification = PaymentNotification(
+        merchant_id=merchant_id, config_id=config.id, out_trade_no=f"{name}爬虫单{tag[:4]}",
+        transaction_id=f"crawler{tag}", total_fee=1)
+    session.add(notification)
+    session.commit()
+    return [(PaymentNotification, notification.id), (PaymentConfig, config.id)]
 
 
 def _unplant(world):

@@ -42,6 +42,29 @@ PUBLIC_ENDPOINTS = {
     "appbuilder.static": "FAB's CSS, JS and images",
     "LocaleView.index": "language switch: stores the locale in the session and redirects",
     "UtilView.back": "FAB's back button: a redirect to the previous page of this session",
+    "wechat_callback.official_callback": "WeChat's server URL: the signature (and safe-mode "
+                                         "decryption) is the auth; tests/views/test_official_account.py",
+    "wechat_callback.pay_notify": "WeChat Pay's notify URL: the MD5/HMAC-SHA256 signature is "
+                                  "the auth; tests/views/test_pay_setup.py",
+    "wechat_callback.pay_native": "WeChat Pay's Native callback: signature-checked, answers a "
+                                  "signed refusal; changes nothing",
+    "wechat_component.auth_event": "the component's 授权事件接收 URL: signature + msg_signature "
+                                   "+ AES decryption are the auth; tests/views/test_mini_program_open.py",
+    "api_v1.official_login": "用户绑定: trades a WeChat 网页授权 code (checked by WeChat) for a "
+                             "follower token; tests/views/test_official_account_binding.py",
+    "api_v1.binding_status": "用户绑定: follower-token auth (signed merchant + openid), JSON 401 "
+                             "without it; tests/views/test_official_account_binding.py",
+    "api_v1.binding_code": "用户绑定 SMS code: follower-token auth, JSON 401 without it; "
+                           "tests/views/test_official_account_binding.py",
+    "api_v1.bind": "用户绑定: follower-token auth, JSON 401 without it; "
+                   "tests/views/test_official_account_binding.py",
+}
+# The shop JSON API (app/api/): no session, a signed member token in the Authorization
+# header instead. Logged out (no token) each answers a Chinese JSON 401; a token of one
+# merchant's member never reaches another merchant's rows (test_member_api_* below).
+MEMBER_TOKEN_ENDPOINTS = {
+    "api_v1.profile": "the token's member's own profile, inside the token merchant's scope",
+    "api_v1.sign_in": "签到 of the token's member, inside the token merchant's scope",
 }
 AUTHENTICATED_ONLY_ENDPOINTS = {
     "HomeView.index": "the home page: every account has one, each card checks its permission",
@@ -124,6 +147,8 @@ def classify_method(view, method_name):
 def classify(app, endpoint):
     if endpoint in PUBLIC_ENDPOINTS:
         return Classification("public", PUBLIC_ENDPOINTS[endpoint])
+    if endpoint in MEMBER_TOKEN_ENDPOINTS:
+        return Classification("member_token", MEMBER_TOKEN_ENDPOINTS[endpoint])
     if endpoint in AUTHENTICATED_ONLY_ENDPOINTS:
         return Classification("authenticated_only", AUTHENTICATED_ONLY_ENDPOINTS[endpoint])
     prefix, _, method_name = endpoint.rpartition(".")
@@ -153,6 +178,9 @@ ARG_FILLERS = {
                                                     or world.files[key]],
     "locale": lambda world, view, endpoint, key: ["zh"],
     "group_by": lambda world, view, endpoint, key: ["0"],
+    # WeChat callback tokens: the callbacks are public and signature-checked; an unsigned
+    # request must change nothing whatever the token (their own tests use real tokens).
+    "token": lambda world, view, endpoint, key: ["crawler-unknown-token"],
 }
 ROW_ARGS = {"pk", "filename"}  # arguments that name a row (or a row's file) of the target
 
@@ -392,7 +420,8 @@ def test_every_endpoint_is_classified(app):
 
 def test_allow_lists_name_existing_endpoints(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
-    stale = sorted((set(PUBLIC_ENDPOINTS) | set(AUTHENTICATED_ONLY_ENDPOINTS)) - endpoints)
+    stale = sorted((set(PUBLIC_ENDPOINTS) | set(AUTHENTICATED_ONLY_ENDPOINTS)
+                    | set(MEMBER_TOKEN_ENDPOINTS)) - endpoints)
     assert not stale, f"allow-list entries for endpoints that no longer exist: {stale}"
     for view in app.appbuilder.baseviews:
         assert any(e.startswith(view.endpoint + ".") for e in endpoints), \
@@ -441,12 +470,20 @@ def test_logged_out_every_route_asks_to_log_in(app, world):
     probes, _ = build_probes(world, "b", token)
     secrets = world.secrets("a") | world.secrets("b")
     before = (world.snapshot("a"), world.snapshot("b"))
-    failures, checked = [], {"public": 0, "authenticated_only": 0, "permission": 0}
+    failures, checked = [], {"public": 0, "authenticated_only": 0, "permission": 0,
+                             "member_token": 0}
     for probe in probes:
         category = probe.cls.category
         if category is None:
             continue  # reported by test_every_endpoint_is_classified
         checked[category] += 1
+        if category == "member_token":
+            response = send(app.test_client(), probe)
+            body = response.get_json(silent=True) or {}
+            if response.status_code != 401 or "请先登录" not in str(body.get("error")):
+                failures.append(f"{probe}: without a member token answered "
+                                f"{response.status_code} {body}")
+            continue
         if category == "public":
             fresh = app.test_client()
             if probe.method == "POST":
@@ -618,7 +655,7 @@ def _crawl_other_tenant(app, world):
     failures, counts = [], {}
     for probe in probes:
         category = probe.cls.category
-        if category in (None, "public"):
+        if category in (None, "public", "member_token"):
             continue  # logged-in crawls leave the session alone (logout, language)
         if category == "authenticated_only" and probe.method != "GET":
             continue
@@ -670,6 +707,9 @@ def _crawl_own_rows(app, world):
             continue
         if probe.endpoint.endswith(".download") and not probe.view.file_columns():
             continue  # no uploaded files on this model
+        if probe.endpoint.endswith(".download") and not _row_has_file(
+                app, probe.view, world.files["a"]):
+            continue  # the planted file is a shop logo: only a model whose row holds it serves it
         if probe.endpoint.endswith(".related") and probe.url.rpartition("/")[2] not in (
                 set(probe.view.add_columns or []) | set(probe.view.edit_columns or [])
                 | set(probe.view.search_columns or [])):
@@ -683,6 +723,19 @@ def _crawl_own_rows(app, world):
             rows += 1
     assert not failures, _report("A's owner could not open A's own rows", failures)
     assert checked >= 20 and rows >= 5, (checked, rows)
+
+
+def _row_has_file(app, view, filename):
+    """Whether a row of the view's model references ``filename`` in one of its file columns."""
+    from sqlalchemy import or_, select
+
+    from app.extensions import db
+    from app.tenancy import platform_scope
+
+    model = view.datamodel.obj
+    with app.app_context(), platform_scope():
+        columns = [getattr(model, c) == filename for c in view.file_columns()]
+        return db.session.execute(select(model).where(or_(*columns)).limit(1)).first() is not None
 
 
 def test_row_factory_fills_tenant_models(world):
@@ -702,3 +755,56 @@ def test_row_factory_fills_tenant_models(world):
         except CannotPlant as exc:
             skipped.append(str(exc))
     assert made and all(pk for _name, pk in made), (made, skipped)
+
+
+# -- 5. the shop JSON API: member tokens -----------------------------------------------------
+def _member_token(app, key_merchant_id):
+    """A token for a normal member of the merchant (the API's own signing)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models.member import Member
+    from app.services.member import issue_member_token
+    from app.tenancy import tenant_scope
+
+    with app.app_context(), tenant_scope(key_merchant_id):
+        member = db.session.execute(select(Member).where(Member.status == "normal")
+                                    .order_by(Member.id).limit(1)).scalar()
+        assert member is not None, "the demo data has no member to sign a token for"
+        token = issue_member_token(member)
+        db.session.rollback()
+    return token
+
+
+def _api_probes(world, key):
+    probes, _problems = build_probes(world, key)
+    return [p for p in probes if p.cls.category == "member_token"]
+
+
+def test_member_api_tokens_stay_in_their_tenant(app, world):
+    """With B's member token, every API route answers without a 5xx, shows nothing of A's
+    rows and writes nothing to A's rows; with A's token the GET routes answer 200."""
+    probes = _api_probes(world, "a")
+    assert probes, "no member-token API route found"
+    secrets_a = world.secrets("a")
+    before = world.snapshot("a")
+    token_b = _member_token(app, world.merchant["b"])
+    failures = []
+    for probe in probes:
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token_b}"}
+        response = (client.get(probe.url, headers=headers) if probe.method == "GET"
+                    else client.post(probe.url, headers=headers, json={}))
+        if response.status_code >= 500:
+            failures.append(f"{probe}: {response.status_code}")
+        found = leaks(response, secrets_a, probe)
+        if found:
+            failures.append(f"{probe}: B's member token shows A's {found}")
+    assert not failures, _report("The shop API crossed tenants", failures)
+    assert world.snapshot("a") == before, "B's member token changed merchant A's rows"
+    token_a = _member_token(app, world.merchant["a"])
+    for probe in probes:
+        if probe.method == "GET":
+            response = app.test_client().get(probe.url,
+                                             headers={"Authorization": f"Bearer {token_a}"})
+            assert response.status_code == 200, f"{probe}: {response.status_code}"

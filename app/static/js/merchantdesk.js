@@ -43,3 +43,40 @@ $(function () {
     });
   });
 });
+
+$(function () {
+  // Copy buttons next to read-only values (URLs and keys to paste into WeChat).
+  $(document).on('click', '.md-copy-btn', function () {
+    var $btn = $(this);
+    var input = document.getElementById($btn.data('target'));
+    input.select();
+    var done = function () {
+      var original = $btn.html();
+      $btn.text($btn.data('done'));
+      setTimeout(function () { $btn.html(original); }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done);
+    } else {
+      document.execCommand('copy');
+      done();
+    }
+  });
+  // Keys of a fixed length (WeChat Pay API keys): checked as typed.
+  $('.md-key-input').on('input', function () {
+    var $input = $(this);
+    var $hint = $input.closest('.form-group').find('.md-key-hint');
+    var value = $input.val();
+    var ok = new RegExp('^[A-Za-z0-9]{' + $input.data('len') + '}$').test(value);
+    $input.closest('.form-group').toggleClass('has-error', value !== '' && !ok)
+      .toggleClass('has-success', ok);
+    if ($hint.length && value !== '') {
+      $hint.text(ok ? $hint.data('ok') : $hint.data('bad').replace('{n}', value.length));
+    }
+  });
+  // Payment wizard step 1: choosing the AppID type fills in that account's AppID.
+  $('input[name="app_kind"]').on('change', function () {
+    var appid = $(this).data('appid');
+    if (appid) { $('#appid').val(appid); }
+  });
+});
