@@ -116,7 +116,10 @@ def seed_demo():
 
 
 def print_logins(echo=print):
-    echo("\nMerchantDesk 商家后台: http://127.0.0.1:5000")
+    import os
+
+    host = os.environ.get("HOST", "127.0.0.1")
+    echo(f"\nMerchantDesk 商家后台: http://{host}:{os.environ.get('PORT', '5000')}")
     echo("演示账号（首次登录密码 888888 的账号会被要求修改密码）:")
     for role, account, password in DEMO_LOGINS:
         echo(f"  {role:<16} {account:<14} {password}")

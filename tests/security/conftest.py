@@ -461,7 +461,7 @@ def _plant_payment(session, merchant_id, name, tag):
         transaction_id=f"crawler{tag}", total_fee=1)
     session.add(notification)
     session.commit()
-    return [(PaymentNotification, notification.id), (PaymentConfig, config.id)]
+    return [(PaymentConfig, config.id), (PaymentNotification, notification.id)]
 
 
 def _unplant(world):
@@ -472,7 +472,9 @@ def _unplant(world):
     from app.tenancy import platform_scope
 
     with world.app.app_context(), platform_scope():
-        for model, pk in world.planted:
+        # Newest first: a row planted later may reference one planted before it (a
+        # payment notification its config, a placeholder row an existing parent).
+        for model, pk in reversed(world.planted):
             item = db.session.get(model, pk)
             if item is None:
                 continue
@@ -484,6 +486,7 @@ def _unplant(world):
                 db.session.delete(role)
             else:
                 db.session.delete(item)
+            db.session.flush()
         db.session.commit()
     for path in world.paths:
         if os.path.exists(path):
