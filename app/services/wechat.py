@@ -195,6 +195,55 @@ def official_account(session, merchant_id):
         OfficialAccountConfig.merchant_id == merchant_id)).scalar_one_or_none()
 
 
+def save_official_account(config, values):
+    """开发者配置: check the form ``values`` and apply them; returns {field: Chinese error}
+    and changes nothing when there is one. A blank AppSecret keeps the stored one; a blank
+    Token or EncodingAESKey keeps the generated one."""
+    errors = {}
+    try:
+        check_appid(values["appid"])
+    except FieldError as exc:
+        errors["appid"] = exc
+    secret = values["app_secret"]
+    if secret and len(secret) != 32:
+        errors["app_secret"] = N_("AppSecret 须为 32 位")
+    elif not secret and not config.app_secret:
+        errors["app_secret"] = N_("请填写 AppSecret")
+    if values["message_mode"] not in ("plain", "safe"):
+        errors["message_mode"] = N_("请选择消息加解密方式")
+    token = values["token"] or config.token or ""
+    if not (3 <= len(token) <= 32 and token.isalnum()):
+        errors["token"] = N_("Token 须为 3-32 位字母或数字")
+    aes_key = values["encoding_aes_key"] or config.encoding_aes_key or ""
+    if not (len(aes_key) == 43 and aes_key.isalnum()):
+        errors["encoding_aes_key"] = N_("EncodingAESKey 须为 43 位字母或数字")
+    register_url = values["register_url"]
+    if register_url and not register_url.startswith(("http://", "https://")):
+        errors["register_url"] = N_("注册链接须以 http:// 或 https:// 开头")
+    if values["follow_sends_register_link"] and not register_url:
+        errors["register_url"] = N_("开启“关注发送注册链接”时须填写注册链接")
+    if len(values["auto_reply"]) > 600:
+        errors["auto_reply"] = N_("自动回复最多 600 个字")
+    if len(values["boss_code"]) > 32:
+        errors["boss_code"] = N_("老板特殊码最多 32 个字符")
+    if errors:
+        return {field: str(BusinessError(message)) if isinstance(message, str) else str(message)
+                for field, message in errors.items()}
+    config.name = values["name"][:64] or None
+    config.appid = values["appid"]
+    if secret:
+        config.app_secret = secret
+    config.token = token
+    config.encoding_aes_key = aes_key
+    config.message_mode = values["message_mode"]
+    config.follow_creates_member = values["follow_creates_member"]
+    config.follow_sends_register_link = values["follow_sends_register_link"]
+    config.register_url = register_url or None
+    config.boss_code = values["boss_code"] or None
+    config.auto_reply = values["auto_reply"] or None
+    return {}
+
+
 def account_by_callback_token(session, token):
     return session.execute(select(OfficialAccountConfig)
                            .where(OfficialAccountConfig.callback_token == token)

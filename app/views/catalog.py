@@ -11,7 +11,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import TextAreaField
-from wtforms.validators import Length, Optional as OptionalValidator, ValidationError
+from wtforms.validators import Length, ValidationError
 
 from app.admin import uploads
 from app.admin.audit import audit_action, record_event

@@ -2,7 +2,7 @@
 from flask import flash, redirect
 from flask_appbuilder.actions import action
 from flask_babel import gettext as _, lazy_gettext as _l
-from wtforms.validators import Length, NumberRange, Optional as OptionalValidator
+from wtforms.validators import Length, Optional as OptionalValidator
 from wtforms.validators import ValidationError
 
 from app.admin.interface import AdminInterface

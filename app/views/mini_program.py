@@ -28,7 +28,7 @@ from app.services import mini_program as service
 from app.services import wechat as wechat_service
 from app.services.errors import BusinessError
 from app.views import add
-from app.views.wechat import _form, _merchant_id
+from app.admin.pages import form_text, merchant_id_or_403
 from app.wechat import component as wx_component
 from app.wechat import mini_program as wxa
 from app.wechat.callbacks import public_url
@@ -56,7 +56,7 @@ class MiniProgramOpenView(BaseView):
     base_permissions = ["can_setup"]
 
     def _render(self, errors=None, values=None, status=200, error=None):
-        merchant_id = _merchant_id()
+        merchant_id = merchant_id_or_403()
         config = service.mini_program(db.session, merchant_id)
         registrations = db.session.execute(
             select(MiniProgramRegistration).order_by(MiniProgramRegistration.id.desc())
@@ -84,13 +84,13 @@ class MiniProgramOpenView(BaseView):
     @has_access
     @permission_name("setup")
     def register(self):
-        merchant_id = _merchant_id()
+        merchant_id = merchant_id_or_403()
         try:
             registration = service.new_registration(
-                db.session, merchant_id, company_name=_form("company_name"),
-                code=_form("code"), legal_persona_name=_form("legal_persona_name"),
-                legal_persona_wechat=_form("legal_persona_wechat"),
-                component_phone=_form("component_phone"))
+                db.session, merchant_id, company_name=form_text("company_name"),
+                code=form_text("code"), legal_persona_name=form_text("legal_persona_name"),
+                legal_persona_wechat=form_text("legal_persona_wechat"),
+                component_phone=form_text("component_phone"))
         except service.FormErrors as exc:
             db.session.rollback()
             return self._render(_errors(exc), request.form, 422)
@@ -121,9 +121,9 @@ class MiniProgramOpenView(BaseView):
     def refresh_status(self):
         """查询注册状态 of one of the merchant's registrations (``action=search``)."""
         registration = None
-        if _form("registration_id").isdigit():
-            registration = db.session.get(MiniProgramRegistration, int(_form("registration_id")))
-        if registration is None or registration.merchant_id != _merchant_id():
+        if form_text("registration_id").isdigit():
+            registration = db.session.get(MiniProgramRegistration, int(form_text("registration_id")))
+        if registration is None or registration.merchant_id != merchant_id_or_403():
             flash(_("注册申请不存在"), "danger")
             return redirect(url_for("MiniProgramOpenView.index"))
         try:
@@ -153,7 +153,7 @@ class MiniProgramOpenView(BaseView):
     @permission_name("setup")
     def bind(self):
         """绑定已有小程序: to WeChat's authorization page, back to ``authorized``."""
-        _merchant_id()
+        merchant_id_or_403()
         try:
             link = wx_component.authorization_url(
                 _component(), public_url("MiniProgramOpenView.authorized"))
@@ -167,7 +167,7 @@ class MiniProgramOpenView(BaseView):
     @permission_name("setup")
     def authorized(self):
         """WeChat redirects the merchant here with ``auth_code`` after authorizing."""
-        merchant_id = _merchant_id()
+        merchant_id = merchant_id_or_403()
         auth_code = (request.args.get("auth_code") or "").strip()[:255]
         if not auth_code:
             return self._render(error=_("未收到微信的授权码，请重新点击“绑定”完成授权"))
@@ -198,7 +198,7 @@ class MiniProgramView(BaseView):
     base_permissions = ["can_index", "can_setup"]
 
     def _client(self):
-        return wxa.client_for(service.mini_program(db.session, _merchant_id()))
+        return wxa.client_for(service.mini_program(db.session, merchant_id_or_403()))
 
     def _render(self, errors=None, values=None, status=200):
         info = categories = None
@@ -255,7 +255,7 @@ class MiniProgramView(BaseView):
     def change_name(self):
         def apply(client, name):
             result = wxa.set_nickname(client, name)
-            config = service.mini_program(db.session, _merchant_id())
+            config = service.mini_program(db.session, merchant_id_or_403())
             config.name = name[:64]
             with audit_action(_("修改小程序名称")):
                 db.session.commit()
@@ -267,7 +267,7 @@ class MiniProgramView(BaseView):
             return _("小程序名称已修改")
 
         return self._change("name", _("名称"), "name_quota",
-                            lambda: service.check_name(_form("name")), apply, success)
+                            lambda: service.check_name(form_text("name")), apply, success)
 
     @expose("/intro", methods=["POST"])
     @has_access
@@ -316,7 +316,7 @@ class NearbyPoiView(TenantModelView):
                         "can_delete_poi"]
 
     def _client(self):
-        return wxa.client_for(service.mini_program(db.session, _merchant_id()))
+        return wxa.client_for(service.mini_program(db.session, merchant_id_or_403()))
 
     def _form_page(self, errors=None, values=None, status=200, error=None):
         count = db.session.query(NearbyPoi).count()
@@ -335,15 +335,15 @@ class NearbyPoiView(TenantModelView):
     @has_access
     @permission_name("addpoi")
     def addpoi_post(self):
-        merchant_id = _merchant_id()
+        merchant_id = merchant_id_or_403()
         upload = request.files.get("proof")
         proof = upload.read(MAX_UPLOAD) if upload is not None else b""
         proof_name = upload.filename if upload is not None else ""
         try:
             poi = service.new_poi(
-                db.session, merchant_id, related_name=_form("related_name"),
-                related_credential=_form("related_credential"),
-                related_address=_form("related_address"), proof=proof, proof_name=proof_name)
+                db.session, merchant_id, related_name=form_text("related_name"),
+                related_credential=form_text("related_credential"),
+                related_address=form_text("related_address"), proof=proof, proof_name=proof_name)
         except service.FormErrors as exc:
             db.session.rollback()
             return self._form_page(_errors(exc), request.form, 422)
@@ -374,7 +374,7 @@ class NearbyPoiView(TenantModelView):
     @permission_name("sync")
     def sync(self):
         """同步审核状态 from ``getnearbypoilist``."""
-        merchant_id = _merchant_id()
+        merchant_id = merchant_id_or_403()
         try:
             live = wxa.list_pois(self._client(), page_rows=service.MAX_POIS)
         except WeChatError as exc:
@@ -420,7 +420,7 @@ class WxaAnalyticsView(BaseView):
     @has_access
     @permission_name("setup")
     def index(self):
-        cached = service.cached_analytics(db.session, _merchant_id())
+        cached = service.cached_analytics(db.session, merchant_id_or_403())
         portrait = (cached.get("portrait") or {}).get("data") or {}
         charts = [(_l("性别分布"), service.bars(portrait.get("genders"))),
                   (_l("年龄分布"), service.bars(portrait.get("ages"))),
@@ -433,7 +433,7 @@ class WxaAnalyticsView(BaseView):
     @has_access
     @permission_name("setup")
     def sync(self):
-        results = queue_sync(_merchant_id())
+        results = queue_sync(merchant_id_or_403())
         record_event(entity="WxaAnalytics", action=_("数据分析：立即同步"))
         if results is None:
             flash(_("已提交同步任务，稍后刷新本页查看"), "success")

@@ -25,7 +25,7 @@ from app.services import official_account as service
 from app.services import wechat as wechat_service
 from app.services.errors import BusinessError
 from app.views import add
-from app.views.wechat import _form, _merchant_id
+from app.admin.pages import form_text, merchant_id_or_403
 from app.wechat import official_api
 from app.wechat.callbacks import official_account
 from app.wechat.errors import WeChatError
@@ -33,7 +33,7 @@ from app.wechat.errors import WeChatError
 
 def _account():
     """The merchant's official account for API calls, or a WeChatError to show."""
-    config = wechat_service.official_account(db.session, _merchant_id())
+    config = wechat_service.official_account(db.session, merchant_id_or_403())
     if config is None or not config.appid or not config.app_secret:
         raise WeChatError(_("请先在【开发者配置】中填写公众号的 AppID 和 AppSecret"),
                           code="no_credentials")
@@ -74,14 +74,14 @@ class OfficialMenuView(BaseView):
     @has_access
     @permission_name("setup")
     def index(self):
-        return self._render(service.menu_row(db.session, _merchant_id()))
+        return self._render(service.menu_row(db.session, merchant_id_or_403()))
 
     @expose("/", methods=["POST"])
     @has_access
     @permission_name("setup")
     def save(self):
         """保存草稿 or 发布: every limit is checked before anything is saved or sent."""
-        row = service.menu_row(db.session, _merchant_id())
+        row = service.menu_row(db.session, merchant_id_or_403())
         slots = service.slots_from_form(request.form.get)
         menu, errors = service.build_menu(slots)
         if errors:
@@ -113,7 +113,7 @@ class OfficialMenuView(BaseView):
     @permission_name("setup")
     def pull(self):
         """拉取当前菜单: what WeChat has becomes the draft."""
-        row = service.menu_row(db.session, _merchant_id())
+        row = service.menu_row(db.session, merchant_id_or_403())
         try:
             menu = official_api.current_menu(_account())
         except WeChatError as exc:
@@ -154,15 +154,15 @@ class TemplateSettingView(BaseView):
     @has_access
     @permission_name("setup")
     def index(self):
-        _merchant_id()
+        merchant_id_or_403()
         return self._render()
 
     @expose("/", methods=["POST"])
     @has_access
     @permission_name("setup")
     def save(self):
-        merchant_id = _merchant_id()
-        values = {code: (_form(f"{code}_template_id"), bool(request.form.get(f"{code}_enabled")))
+        merchant_id = merchant_id_or_403()
+        values = {code: (form_text(f"{code}_template_id"), bool(request.form.get(f"{code}_enabled")))
                   for code, _label in TEMPLATE_EVENTS}
         errors = service.save_template_settings(db.session, merchant_id, values)
         if errors:
@@ -178,7 +178,7 @@ class TemplateSettingView(BaseView):
     @permission_name("setup")
     def templates(self):
         """读取我的模板: the account's templates, to copy their ids."""
-        _merchant_id()
+        merchant_id_or_403()
         try:
             templates = official_api.private_templates(_account())
         except WeChatError as exc:
@@ -221,15 +221,15 @@ class MemberCardView(BaseView):
     @has_access
     @permission_name("setup")
     def index(self):
-        _merchant_id()
+        merchant_id_or_403()
         return self._render()
 
     def _values(self):
-        return {"brand_name": _form("brand_name"), "title": _form("title"),
-                "color": _form("color"),
+        return {"brand_name": form_text("brand_name"), "title": form_text("title"),
+                "color": form_text("color"),
                 "prerogative": (request.form.get("prerogative") or "").strip()[:1100],
-                "links": [(_form(f"link{i}_name"), _form(f"link{i}_tips"),
-                           _form(f"link{i}_url")) for i in range(service.CARD_LINKS_MAX)]}
+                "links": [(form_text(f"link{i}_name"), form_text(f"link{i}_tips"),
+                           form_text(f"link{i}_url")) for i in range(service.CARD_LINKS_MAX)]}
 
     def _image(self, field, max_size, required, errors):
         upload = request.files.get(field)
@@ -249,7 +249,7 @@ class MemberCardView(BaseView):
     @has_access
     @permission_name("setup")
     def create(self):
-        merchant_id = _merchant_id()
+        merchant_id = merchant_id_or_403()
         if service.member_card(db.session) is not None:
             flash(_("会员卡已创建，微信会员卡创建后无法删除或重复创建"), "warning")
             return redirect(url_for("MemberCardView.index"))
@@ -291,7 +291,7 @@ class MemberCardView(BaseView):
     @permission_name("setup")
     def qrcode(self):
         """重新生成领卡二维码."""
-        _merchant_id()
+        merchant_id_or_403()
         card = service.member_card(db.session)
         if card is None:
             flash(_("请先创建会员卡"), "warning")
@@ -346,7 +346,7 @@ class BindingRequestView(TenantModelView):
                 service.reject_request(item, request.form.get("reason"), operator)
                 label, message = _("用户绑定：拒绝"), _("已拒绝该绑定申请")
             else:
-                member = self._chosen_member(_form("member"))
+                member = self._chosen_member(form_text("member"))
                 service.approve_request(db.session, item, member, operator)
                 label, message = _("用户绑定：绑定"), _("已绑定到会员 %(name)s", name=str(member))
         except BusinessError as exc:

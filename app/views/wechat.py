@@ -13,13 +13,13 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from app.admin.audit import audit_action
 from app.admin.interface import AdminInterface
 from app.admin.labels import mask_secret
+from app.admin.pages import form_text, merchant_id_or_403
 from app.admin.views import TenantModelView
 from app.extensions import db
 from app.models.wechat import (APP_KINDS, OA_MODES, PAY_MODES, Follower, MiniProgramConfig,
                                OfficialAccountConfig, PaymentNotification)
 from app.services import wechat as service
 from app.services.errors import BusinessError
-from app.tenancy import current_merchant_id
 from app.views import add
 from app.wechat import certs, official, pay
 from app.wechat.callbacks import payment_account, public_url
@@ -27,21 +27,6 @@ from app.wechat.errors import WeChatError
 
 PAY_STEP_TITLES = [_l("选择开通方式"), _l("填写商户号与密钥"), _l("配置支付授权目录"),
                    _l("立即验证"), _l("启用")]
-MAX_FORM_FIELD = 255
-
-
-def _merchant_id():
-    merchant_id = current_merchant_id()
-    if not merchant_id or merchant_id < 0:
-        # Platform accounts hold no merchant's setup pages (the crawler checks).
-        from flask import abort
-
-        abort(403)
-    return merchant_id
-
-
-def _form(name):
-    return (request.form.get(name) or "").strip()[:MAX_FORM_FIELD]
 
 
 class PaySetupView(BaseView):
@@ -56,7 +41,7 @@ class PaySetupView(BaseView):
     default_app_kind = "official"
 
     def _config(self):
-        return service.payment_config(db.session, _merchant_id(), self.channel)
+        return service.payment_config(db.session, merchant_id_or_403(), self.channel)
 
     def _suggested_appid(self, app_kind):
         model = OfficialAccountConfig if app_kind == "official" else MiniProgramConfig
@@ -104,8 +89,8 @@ class PaySetupView(BaseView):
     def save_mode(self):
         config = self._config()
         try:
-            service.save_mode(config, mode=_form("mode"), app_kind=_form("app_kind"),
-                              appid=_form("appid"))
+            service.save_mode(config, mode=form_text("mode"), app_kind=form_text("app_kind"),
+                              appid=form_text("appid"))
         except service.FieldError as exc:
             db.session.rollback()
             return self._render(self._config(), 1, {exc.field: str(exc)}, request.form, 422)
@@ -123,14 +108,14 @@ class PaySetupView(BaseView):
             if config.mode != "service" and upload is not None and upload.filename:
                 if not upload.filename.lower().endswith(".p12"):
                     raise service.FieldError("cert_file", _("请上传 .p12 格式的证书文件（apiclient_cert.p12）"))
-                password = _form("cert_password") or _form("mch_id")
+                password = form_text("cert_password") or form_text("mch_id")
                 try:
                     certificate = certs.load_p12(upload.read(certs.MAX_P12_BYTES + 1), password)
                 except WeChatError as exc:
                     raise service.FieldError("cert_file", str(exc)) from exc
             changed = service.save_credentials(
-                config, mch_id=_form("mch_id"), api_key=_form("api_key"),
-                apiv3_key=_form("apiv3_key"), sub_mch_id=_form("sub_mch_id"),
+                config, mch_id=form_text("mch_id"), api_key=form_text("api_key"),
+                apiv3_key=form_text("apiv3_key"), sub_mch_id=form_text("sub_mch_id"),
                 certificate=certificate)
         except service.FieldError as exc:
             db.session.rollback()
@@ -207,7 +192,7 @@ class OfficialAccountView(BaseView):
     base_permissions = ["can_setup"]
 
     def _config(self):
-        merchant_id = _merchant_id()
+        merchant_id = merchant_id_or_403()
         config = service.official_account(db.session, merchant_id)
         if config is None:
             config = OfficialAccountConfig(merchant_id=merchant_id,
@@ -236,52 +221,16 @@ class OfficialAccountView(BaseView):
     @permission_name("setup")
     def save(self):
         config = self._config()
-        errors = {}
-        appid = _form("appid")
-        try:
-            service.check_appid(appid)
-        except service.FieldError as exc:
-            errors["appid"] = str(exc)
-        secret = _form("app_secret")
-        if secret and len(secret) != 32:
-            errors["app_secret"] = _("AppSecret 须为 32 位")
-        elif not secret and not config.app_secret:
-            errors["app_secret"] = _("请填写 AppSecret")
-        mode = _form("message_mode")
-        if mode not in dict(OA_MODES):
-            errors["message_mode"] = _("请选择消息加解密方式")
-        token = _form("token") or config.token
-        if not (3 <= len(token or "") <= 32 and (token or "").isalnum()):
-            errors["token"] = _("Token 须为 3-32 位字母或数字")
-        aes_key = _form("encoding_aes_key") or config.encoding_aes_key
-        if not (len(aes_key or "") == 43 and (aes_key or "").isalnum()):
-            errors["encoding_aes_key"] = _("EncodingAESKey 须为 43 位字母或数字")
-        register_url = _form("register_url")
-        if register_url and not register_url.startswith(("http://", "https://")):
-            errors["register_url"] = _("注册链接须以 http:// 或 https:// 开头")
-        if request.form.get("follow_sends_register_link") and not register_url:
-            errors["register_url"] = _("开启“关注发送注册链接”时须填写注册链接")
-        auto_reply = (request.form.get("auto_reply") or "").strip()
-        if len(auto_reply) > 600:
-            errors["auto_reply"] = _("自动回复最多 600 个字")
-        boss_code = _form("boss_code")
-        if len(boss_code) > 32:
-            errors["boss_code"] = _("老板特殊码最多 32 个字符")
+        values = {name: form_text(name) for name in (
+            "name", "appid", "app_secret", "message_mode", "token", "encoding_aes_key",
+            "register_url", "boss_code")}
+        values["auto_reply"] = (request.form.get("auto_reply") or "").strip()
+        for flag in ("follow_creates_member", "follow_sends_register_link"):
+            values[flag] = bool(request.form.get(flag))
+        errors = service.save_official_account(config, values)
         if errors:
             db.session.rollback()
             return self._render(self._config(), errors, request.form, 422)
-        config.name = _form("name")[:64] or None
-        config.appid = appid
-        if secret:
-            config.app_secret = secret
-        config.token = token
-        config.encoding_aes_key = aes_key
-        config.message_mode = mode
-        config.follow_creates_member = bool(request.form.get("follow_creates_member"))
-        config.follow_sends_register_link = bool(request.form.get("follow_sends_register_link"))
-        config.register_url = register_url or None
-        config.boss_code = boss_code or None
-        config.auto_reply = auto_reply or None
         with audit_action(_("公众号开发者配置")):
             db.session.add(config)
             db.session.commit()

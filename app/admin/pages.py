@@ -1,0 +1,23 @@
+"""Helpers for custom (non-CRUD) merchant pages: setup wizards and settings forms.
+
+These pages have no pk in their URLs; they always act on the logged-in merchant's own rows,
+so tenancy comes from the account, never from the request.
+"""
+from flask import abort, request
+
+from app.tenancy import current_merchant_id
+
+MAX_FORM_FIELD = 255
+
+
+def merchant_id_or_403():
+    """The current merchant's id; platform accounts hold no merchant's pages (403)."""
+    merchant_id = current_merchant_id()
+    if not merchant_id or merchant_id < 0:
+        abort(403)
+    return merchant_id
+
+
+def form_text(name, max_length=MAX_FORM_FIELD):
+    """A posted text field, stripped and capped (the service checks the real limit)."""
+    return (request.form.get(name) or "").strip()[:max_length]
