@@ -44,6 +44,13 @@ class Config:
     )
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 10) * 1024 * 1024
     IMAGE_MAX_MB = _int("IMAGE_MAX_MB", 2)
+    # 素材库 (app/services/media.py): videos stay under the request limit above; files go to
+    # local disk (MEDIA_FOLDER, default UPLOAD_FOLDER/media) — the only storage built so far.
+    VIDEO_MAX_MB = _int("VIDEO_MAX_MB", 8)
+    MEDIA_STORAGE = os.environ.get("MEDIA_STORAGE", "local")
+    MEDIA_FOLDER = os.environ.get("MEDIA_FOLDER", "")
+    # Published decoration pages are cached per version for the shop API (seconds).
+    DECORATION_CACHE_SECONDS = _int("DECORATION_CACHE_SECONDS", 300)
 
     # Flask-AppBuilder
     FAB_SECURITY_MANAGER_CLASS = "app.security.MerchantSecurityManager"
@@ -91,6 +98,9 @@ class Config:
     LIST_MAX_PAGE_SIZE = 100
     LIST_COUNT_CAP = 10000
     EXPORT_SYNC_LIMIT = _int("EXPORT_SYNC_LIMIT", 2000)
+    # Scheduled order work (`flask md order-jobs`, app/workers/order.py).
+    ORDER_UNPAID_CLOSE_MINUTES = _int("ORDER_UNPAID_CLOSE_MINUTES", 30)
+    ORDER_AUTO_CONFIRM_DAYS = _int("ORDER_AUTO_CONFIRM_DAYS", 7)
     IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 5000)
     IMPORT_MAX_MB = _int("IMPORT_MAX_MB", 5)
 
@@ -99,8 +109,10 @@ class Config:
     SUPPORT_QQ = os.environ.get("SUPPORT_QQ", "800088888")
     # Empty: the default hours (周一至周日 9:00-21:00), shown in the user's language.
     SUPPORT_HOURS = os.environ.get("SUPPORT_HOURS", "")
-    # Base of the shopper-facing links shown in shop QR codes.
-    SHOP_PUBLIC_BASE_URL = os.environ.get("SHOP_PUBLIC_BASE_URL", "http://127.0.0.1:5000/s")
+    # Base of the shopper-facing links shown in shop QR codes; the default follows the
+    # PORT that `make run` serves on.
+    SHOP_PUBLIC_BASE_URL = os.environ.get(
+        "SHOP_PUBLIC_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '5000')}/s")
     # Public https base of this deployment, for the URLs merchants paste into WeChat (server
     # URL, payment notify URL). Empty: the host of the current request.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")

@@ -69,5 +69,23 @@ def worker_command(burst):
     worker.work(burst=burst)
 
 
+@md.command("order-jobs")
+@click.option("--queue", "to_queue", is_flag=True,
+              help="Enqueue the job for an RQ worker instead of running it here.")
+def order_jobs_command(to_queue):
+    """Close unpaid orders after ORDER_UNPAID_CLOSE_MINUTES and confirm receipt of orders
+    shipped ORDER_AUTO_CONFIRM_DAYS ago. Cron runs it, e.g. every 5 minutes."""
+    from app.workers.order import run_order_jobs
+
+    if to_queue:
+        from app.workers.queue import enqueue
+
+        enqueue(run_order_jobs)
+        click.echo("order jobs enqueued")
+        return
+    closed, confirmed = run_order_jobs()
+    click.echo(f"closed {closed} unpaid orders, confirmed {confirmed} shipped orders")
+
+
 def init_app(app):
     app.cli.add_command(md)

@@ -42,8 +42,22 @@ MANAGER_VIEWS = {"ShopView", "AuditLogView", "StaffView",
                  # 商品管理 (app/views/catalog.py)
                  "ProductView", "WarehouseProductView", "CategoryView", "BrandView",
                  "SpecGroupView"}
+# 我的商城 → 品牌内容编辑, 关于商城 (app/views/content.py); 商城实名认证 stays with the owner.
+MANAGER_VIEWS |= {"BrandFocusImageView", "ArticleView", "ArticleCategoryView", "AboutView"}
+# 我的商城 → 商城装修, 页面设计, 素材库 (app/views/decoration.py, app/views/media.py).
+MANAGER_VIEWS |= {"DecorationView", "PageView", "MediaView", "MediaGroupView"}
 VERIFIER_VIEWS = {"ShopView"}
 VERIFIER_PERMS = {"can_list", "can_show", "can_qrcode"}
+# 订单管理 → 核销台, 核销记录 (app/views/verification.py): the verifier's own records only.
+VERIFIER_VIEWS |= {"VerificationDeskView", "VerificationRecordView"}
+VERIFIER_PERMS |= {"can_verify", "can_stats"}
+# 订单管理 → 发货, 批量发货, 退单与退款, 售后管理, 退款记录, 核销 (app/views/fulfilment*.py...).
+MANAGER_VIEWS |= {"FulfilmentView", "ShippingBatchView", "AfterSaleView", "RefundView",
+                  "VerificationDeskView", "VerificationRecordView"}
+# 订单管理 → 全部订单 (app/views/order.py).
+MANAGER_VIEWS |= {"OrderView"}
+# 营销设置管理 → 优惠券管理, 会员优惠券, 营销活动 (app/views/marketing*.py).
+MANAGER_VIEWS |= {"CouponBatchView", "MemberCouponView", "CampaignView"}
 
 
 def _role(sm, merchant, label, pairs):
@@ -74,8 +88,17 @@ def module_seeders():
 
     from app.services import mini_program
 
+    from app.services import content
+
+    from app.services import decoration
+
+    from app.services import order_demo
+
+    from app.services import marketing_demo
+
     return [member.seed_demo, catalog_demo.seed_demo, official_account.seed_demo,
-            mini_program.seed_demo]
+            mini_program.seed_demo, content.seed_demo,
+            decoration.seed_demo, order_demo.seed_demo, marketing_demo.seed_demo]
 
 
 def seed_demo():

@@ -97,12 +97,23 @@ def is_platform():
     return current_merchant_id() is None
 
 
+def _selects_from_tenant_table(statement):
+    """``select(func.count()).select_from(Model)`` names no entity column, so its mapper
+    is not in ``all_mappers``; the FROM clause still carries the mapped class."""
+    for frm in getattr(statement, "get_final_froms", lambda: [])():
+        entity = getattr(frm, "_annotations", {}).get("parententity")
+        if entity is not None and issubclass(entity.class_, TenantScoped):
+            return True
+    return False
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _tenant_criteria(state):
     if not state.is_select or state.execution_options.get("skip_tenant"):
         return
     # Checking the mappers first also avoids recursion while the user row loads.
-    if not any(issubclass(m.class_, TenantScoped) for m in state.all_mappers):
+    if not (any(issubclass(m.class_, TenantScoped) for m in state.all_mappers)
+            or _selects_from_tenant_table(state.statement)):
         return
     tenant = current_merchant_id()
     if tenant is None:

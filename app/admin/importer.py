@@ -151,6 +151,15 @@ class ImportMixin:
         (str) or a ``(column name or label, reason)`` pair; [] when the row is fine."""
         return []
 
+    def make_import_item(self, values):
+        """One valid row as ``save_import`` will write it: by default an unsaved model
+        object (a view that writes with bulk statements may return a plain dict)."""
+        item = self.datamodel.obj()
+        for name, value in values.items():
+            if value is not None:
+                setattr(item, name, value)
+        return item
+
     def import_pre_add(self, item):
         """Called on each new row before it is written; defaults to the view's pre_add
         (which stamps merchant_id on a TenantModelView). May raise BusinessError."""
@@ -434,8 +443,7 @@ class ImportMixin:
         return columns, ignored
 
     def validate_import_rows(self, rows, columns, fields):
-        """(items, errors): an unsaved model object per row, or the Chinese errors."""
-        model = self.datamodel.obj
+        """(items, errors): one ``make_import_item`` per row, or the Chinese errors."""
         labels = {spec.name: spec.label for spec in fields}
         present = {spec.name for spec in columns.values()}
         absent = [spec for spec in fields if spec.name not in present]
@@ -460,10 +468,7 @@ class ImportMixin:
                         row_errors.append(_("第 %(row)d 行：%(reason)s", row=number,
                                             reason=problem))
             if not row_errors:
-                item = model()
-                for name, value in values.items():
-                    if value is not None:
-                        setattr(item, name, value)
+                item = self.make_import_item(values)
                 try:
                     self.import_pre_add(item)
                 except BusinessError as exc:

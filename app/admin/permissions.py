@@ -25,6 +25,10 @@ BASELINE_VIEWS = {"TaskView"}
 def permission_label(view, permission):
     if permission in PERMISSION_LABELS:
         return PERMISSION_LABELS[permission]
+    # A custom page names its own permissions (核销台: {"can_verify": "核销"}).
+    own = getattr(view, "permission_labels", None) or {}
+    if permission in own:
+        return own[permission]
     # An action's permission is "can_" + its name (FAB's get_action_permission_name).
     name = permission[len("can_"):] if permission.startswith("can_") else permission
     action = (getattr(view, "actions", None) or {}).get(name)

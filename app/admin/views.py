@@ -19,10 +19,10 @@ from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import Integer, inspect as sa_inspect
+from sqlalchemy import Boolean, Integer, inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError, StatementError
 from werkzeug.utils import safe_join
-from wtforms import SelectField
+from wtforms import BooleanField, SelectField
 from wtforms.validators import InputRequired, Optional as OptionalValidator
 
 from app.admin import uploads
@@ -116,6 +116,7 @@ class AdminModelView(ModelView):
                 self.label_columns[name] = column_label(model, name)
         self._init_formatters(model, cols)
         self._init_choice_fields(model)
+        self._init_boolean_fields(model)
         self._init_image_fields(model)
         self._init_related_filters(model)
         self.export_columns = list(self.export_columns or self.list_columns)
@@ -153,6 +154,21 @@ class AdminModelView(ModelView):
                                 validators=validators, default=column.default.arg
                                 if column.default is not None else None,
                                 description=column.info.get("description", ""))
+            self.add_form_extra_fields.setdefault(name, field)
+            self.edit_form_extra_fields.setdefault(name, field)
+
+    def _init_boolean_fields(self, model):
+        # FAB makes a NOT NULL Boolean column's checkbox required, so "unticked" (False)
+        # could never be saved; a checkbox is always a complete answer.
+        columns = sa_inspect(model).columns
+        for name in set(self.add_columns or []) | set(self.edit_columns or []):
+            column = columns.get(name)
+            if column is None or not isinstance(column.type, Boolean):
+                continue
+            default = column.default.arg if column.default is not None else False
+            default = False if callable(default) else bool(default)
+            field = BooleanField(column_label(model, name), default=default,
+                                 description=column.info.get("description", ""))
             self.add_form_extra_fields.setdefault(name, field)
             self.edit_form_extra_fields.setdefault(name, field)
 

@@ -66,6 +66,20 @@ class XlsxWriter:
         else:
             sheet.write_string(row, col, neutralise(str(value)))
 
+    def add_sheet(self, headers, sheet_name):
+        """Another sheet of the same workbook (an export with a second table, such as the
+        orders export's items). Rows of each sheet are written in order; sheets may be
+        filled one after the other or interleaved (constant_memory keeps one row per sheet).
+        Close the workbook through the first writer only."""
+        other = object.__new__(type(self))
+        other.book, other.formats = self.book, self.formats
+        other.sheet = self.book.add_worksheet(sheet_name[:31])
+        for col, header in enumerate(headers):
+            other.sheet.write_string(0, col, str(header), self.formats["header"])
+            other.sheet.set_column(col, col, max(10, min(40, len(str(header)) * 2 + 4)))
+        other.row = 1
+        return other
+
     def close(self):
         self.book.close()
 

@@ -73,6 +73,12 @@ def init_app(app):
 
     from app.api import member  # noqa: F401  (routes)
     from app.api import official_account  # noqa: F401  (用户绑定)
+    from app.api import registration, member_address, distribution  # noqa: F401  (members)
+    from app.api import decoration  # noqa: F401  (published pages, 素材库 files; public)
+    from app.api import content  # noqa: F401  (articles, 关于我们, badges; public)
+    from app.api import order  # noqa: F401  (下单, 付款, 取消, 确认收货)
+    from app.api import after_sale  # noqa: F401  (售后: apply, return waybill, confirm)
+    from app.api import coupon  # noqa: F401  (优惠券: 领取, 复用券码, 我的优惠券)
 
     configure_tokens(app.config["SECRET_KEY"])
     csrf.exempt(bp)

@@ -20,7 +20,7 @@ from app.api import _bearer_token, api_error, bp
 from app.extensions import db
 from app.models.merchant import Merchant
 from app.models.shop import Shop
-from app.services import official_account as service
+from app.services import binding
 from app.services import wechat as wechat_service
 from app.services.member import issue_member_token
 from app.services.sms import SmsError, provider_from_config
@@ -55,7 +55,7 @@ def follower_required(view):
         token = _bearer_token()
         if not token:
             return api_error(_("请从公众号菜单进入"), 401, "no_token")
-        merchant_id, openid = service.read_follower_token(token, _secret())
+        merchant_id, openid = binding.read_follower_token(token, _secret())
         with tenant_scope(merchant_id):
             merchant = db.session.get(Merchant, merchant_id)
             if merchant is None:
@@ -100,8 +100,8 @@ def official_login():
             except WeChatError as exc:
                 status = 502 if exc.code == "network" else 400
                 return api_error(exc, status, f"wechat_{exc.code}")
-            token = service.issue_follower_token(merchant_id, openid, _secret())
-            return jsonify(token=token, binding=service.binding_status(db.session, openid))
+            token = binding.issue_follower_token(merchant_id, openid, _secret())
+            return jsonify(token=token, binding=binding.binding_status(db.session, openid))
         finally:
             db.session.rollback()
 
@@ -110,7 +110,7 @@ def official_login():
 @follower_required
 def binding_status():
     _merchant_id, openid = g.follower
-    return jsonify(service.binding_status(db.session, openid))
+    return jsonify(binding.binding_status(db.session, openid))
 
 
 @bp.route("/official/binding/code", methods=["POST"])
@@ -122,17 +122,17 @@ def binding_code():
     if provider is None:
         return api_error(_("商家尚未开通短信服务"), 503, "no_sms")
     phone = _text(_body(), "phone", 20)
-    row, code = service.issue_binding_code(db.session, merchant_id, openid=openid,
+    row, code = binding.issue_binding_code(db.session, merchant_id, openid=openid,
                                            phone=phone, secret=_secret())
     db.session.commit()  # the quota and the code are kept before the SMS leaves
-    minutes = int(service.CODE_TTL.total_seconds() // 60)
+    minutes = int(binding.CODE_TTL.total_seconds() // 60)
     try:
         provider.send(phone, BINDING_SMS_TEMPLATE, {"code": code, "minutes": minutes})
     except SmsError:
-        service.void_unsent_code(db.session, row.id, phone, row.created_at.date())
+        binding.void_unsent_code(db.session, row.id, phone, row.created_at.date())
         db.session.commit()
         raise
-    return jsonify(sent=True, expires_in=int(service.CODE_TTL.total_seconds()))
+    return jsonify(sent=True, expires_in=int(binding.CODE_TTL.total_seconds()))
 
 
 @bp.route("/official/binding", methods=["POST"])
@@ -143,13 +143,13 @@ def bind():
     data = _body()
     phone = _text(data, "phone", 20)
     try:
-        service.check_binding_code(db.session, merchant_id, openid=openid, phone=phone,
+        binding.check_binding_code(db.session, merchant_id, openid=openid, phone=phone,
                                    code=_text(data, "code", 12), secret=_secret())
-    except service.OfficialError as exc:
+    except binding.OfficialError as exc:
         if exc.code == "bad_code":
             db.session.commit()  # the wrong try counts
         raise
-    outcome, row = service.bind_by_phone(db.session, merchant_id, openid=openid, phone=phone,
+    outcome, row = binding.bind_by_phone(db.session, merchant_id, openid=openid, phone=phone,
                                          name=_text(data, "name", 32))
     db.session.commit()
     if outcome == "bound":

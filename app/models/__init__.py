@@ -19,3 +19,12 @@ from app.models.official_account import (BindingRequest, MemberCard, OfficialMen
                                          SmsCode, SmsDailyQuota, TemplateMessageLog,
                                          TemplateSetting)
 from app.models.mini_program import MiniProgramRegistration, NearbyPoi, WxaAnalytics  # noqa: F401
+from app.models.media import MediaFile, MediaGroup  # noqa: F401
+from app.models.decoration import DecorationPage, PageVersion, ShopStyle  # noqa: F401
+from app.models.marketing import (Campaign, CampaignTier, CouponBatch, CouponCode,  # noqa: F401
+                                  CouponGiftGrant, CouponLedger, MemberCoupon)
+from app.models.order import Order, OrderCampaign, OrderItem, OrderLog  # noqa: F401
+from app.models.fulfilment import (AfterSale, Refund, Shipment, ShipmentItem,  # noqa: F401
+                                   ShippingBatch, ShippingBatchRow, VerificationRecord)
+from app.models.content import (AboutPage, Article, ArticleCategory,  # noqa: F401
+                                BrandFocusImage, Certification, Guarantee)

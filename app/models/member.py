@@ -178,6 +178,14 @@ class MemberAddress(TenantMixin, db.Model):
                        info=label(_l("会员")))
     name = Column(String(32), nullable=False, info=label(_l("收货人")))
     phone = Column(String(20), nullable=False, info=label(_l("联系电话")))
+    # 省/市/区 are kept apart for orders and freight; ``region`` keeps "省 市 区" as one
+    # string for lists and exports (written by app/services/member_address.py).
+    province = Column(String(20), nullable=False, default="",
+                      info=label(_l("省份")))
+    city = Column(String(20), nullable=False, default="",
+                  info=label(_l("城市")))
+    district = Column(String(20), nullable=False, default="",
+                      info=label(_l("区县")))
     region = Column(String(64), nullable=False, info=label(_l("所在地区")))
     detail = Column(String(200), nullable=False, info=label(_l("详细地址")))
     is_default = Column(Boolean, nullable=False, default=False, server_default="0",

@@ -59,6 +59,11 @@ class PaymentConfig(TenantMixin, db.Model):
     verified_at = Column(DateTime, nullable=True, info=label(_l("验证时间")))
     enabled = Column(Boolean, nullable=False, default=False, server_default="0",
                      info=label(_l("已启用")))
+    # APIv3 (wechatpayv3) is checked and reported on its own: v2 takes the payments today,
+    # so a v3 problem does not block enabling (v3 serves 商家券 / 商家转账 later).
+    v3_verify_result = choice_column(VERIFY_RESULTS, "none", _l("APIv3 验证结果"))
+    v3_verify_message = Column(String(255), nullable=True, info=label(_l("APIv3 验证说明")))
+    v3_verified_at = Column(DateTime, nullable=True, info=label(_l("APIv3 验证时间")))
     notify_token = Column(String(32), nullable=False, default=new_public_token, unique=True,
                           info=label(_l("通知地址令牌")))
     updated_at = Column(DateTime, nullable=False, default=china_now, onupdate=china_now,
@@ -154,6 +159,9 @@ class MiniProgramConfig(TenantMixin, db.Model):
     appid = Column(String(32), nullable=True, info=label(_l("AppID")))
     app_secret = secret_column(_l("AppSecret"))
     authorizer_refresh_token = secret_column(_l("授权刷新令牌"))
+    # 数据分析 sync: when it last ran and, if it failed, why (shown on the page).
+    analytics_synced_at = Column(DateTime, nullable=True, info=label(_l("数据同步时间")))
+    analytics_error = Column(String(255), nullable=True, info=label(_l("数据同步失败原因")))
     updated_at = Column(DateTime, nullable=False, default=china_now, onupdate=china_now,
                         info=label(_l("更新时间")))
     __table_args__ = (UniqueConstraint("merchant_id", name="uq_mini_program_merchant"),)
@@ -179,6 +187,8 @@ class PlatformWeChatConfig(db.Model):
     sp_api_key = secret_column(_l("服务商 API 密钥"))
     sp_cert_pem = secret_column(_l("服务商 API 证书"))
     sp_key_pem = secret_column(_l("服务商 API 证书私钥"))
+    sp_cert_serial = Column(String(64), nullable=True, info=label(_l("证书序列号")))
+    sp_cert_expires_at = Column(DateTime, nullable=True, info=label(_l("证书到期时间")))
     updated_at = Column(DateTime, nullable=False, default=china_now, onupdate=china_now,
                         info=label(_l("更新时间")))
 

@@ -7,7 +7,7 @@ Chinese msgids (``N_``) that ``BusinessError`` or the view translates when shown
 import itertools
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 import nh3
@@ -380,164 +380,15 @@ def copy_product(session, product, operator_id=None):
     return copy
 
 
-# -- batch operations ------------------------------------------------------------------------
-@dataclass
-class BatchResult:
-    changed: int = 0
-    refused: list = field(default_factory=list)  # [(product, Chinese reason)]
-
-    def refuse(self, product, reason):
-        self.refused.append((product, reason))
-
-
-NUMERIC_FIELDS = {"price": N_("售价"), "original_price": N_("原价"),
-                  "stock": N_("库存"), "points_earned": N_("积分")}
-MODES = ("set", "increase", "decrease")
-
-
-def _new_value(current, mode, amount):
-    if mode == "set":
-        return amount
-    if mode == "increase":
-        return current + amount
-    return current - amount
-
-
-def batch_adjust(session, products, target, mode, amount, operator_id=None):
-    """重置/增加/减少 售价、原价、库存或积分 of ``products``; never below zero. Refused rows
-    are reported and left unchanged; stock moves through the stock service, SKU by SKU;
-    prices and points change with one UPDATE per statement kind (售价 also moves the
-    products' SKU prices), so a batch of thousands stays a handful of statements."""
-    if target not in NUMERIC_FIELDS or mode not in MODES:
-        raise CatalogError(N_("不支持的批量操作"), code="invalid")
-    if amount is None or amount < 0:
-        raise CatalogError(N_("数值不能为空或小于 0"), code="invalid")
-    if target in ("stock", "points_earned") and amount != int(amount):
-        raise CatalogError(N_("库存和积分必须是整数"), code="invalid")
-    if target == "points_earned":
-        amount = int(amount)
-    _load_skus(session, products)
-    result = BatchResult()
-    if target == "stock":
-        for product in products:
-            _batch_stock(session, product, mode, int(amount), result, operator_id)
-        session.flush()
-        return result
-    accepted = []
-    for product in products:
-        values = [getattr(product, target) or 0]
-        if target == "price":
-            values += [s.price for s in product.active_skus]
-        if mode == "decrease" and any(v < amount for v in values):
-            result.refuse(product, N_("调整后将小于 0"))
-            continue
-        accepted.append(product)
-    _bulk_update(session, accepted, target, mode, amount)
-    result.changed = len(accepted)
-    return result
-
-
-def _bulk_update(session, products, target, mode, amount, chunk=500):
-    from sqlalchemy import update
-
-    session.flush()
-    ids = [p.id for p in products]
-    tables = [(Product.__table__, Product.__table__.c.id)]
-    if target == "price":
-        tables.append((Sku.__table__, Sku.__table__.c.product_id))
-    for table, key in tables:
-        column = table.c[target]
-        value = {"set": amount, "increase": column + amount, "decrease": column - amount}[mode]
-        for start in range(0, len(ids), chunk):
-            statement = update(table).where(key.in_(ids[start:start + chunk]))
-            if table is Sku.__table__:
-                statement = statement.where(table.c.retired.is_(False))
-            if mode == "decrease":
-                statement = statement.where(column >= amount)
-            session.execute(statement.values({target: value}))
-    for product in products:
-        session.expire(product, [target])
-        if target == "price":
-            for sku in product.skus:
-                session.expire(sku, ["price"])
-
-
-def _load_skus(session, products, chunk=500):
-    """Load the SKUs of many products in a few queries instead of one per product."""
-    from sqlalchemy.orm import selectinload
-
-    ids = [p.id for p in products if p.id is not None]
-    for start in range(0, len(ids), chunk):
-        session.execute(select(Product).where(Product.id.in_(ids[start:start + chunk]))
-                        .options(selectinload(Product.skus))
-                        .execution_options(populate_existing=True)).scalars().all()
-
-
-def _batch_stock(session, product, mode, amount, result, operator_id):
-    skus = product.active_skus
-    if not skus:
-        result.refuse(product, N_("商品没有可售规格"))
-        return
-    savepoint = session.begin_nested()
-    try:
-        for sku in skus:
-            if mode == "set":
-                stock_service.set_stock(session, sku, amount, N_("批量设置库存"), operator_id)
-            elif amount:
-                delta = amount if mode == "increase" else -amount
-                stock_service.change_stock(session, sku, delta, N_("批量设置库存"),
-                                           operator_id=operator_id)
-    except stock_service.StockError as exc:
-        savepoint.rollback()
-        session.expire(product)
-        reason = N_("库存不足，减少后将小于 0") if exc.code == "insufficient" else str(exc)
-        result.refuse(product, reason)
-        return
-    savepoint.commit()
-    result.changed += 1
-
-
-def batch_categories(session, products, categories, mode):
-    """新增 (add) or 重置 (replace) the products' categories, at most 10 each."""
-    if mode not in ("add", "replace") or not categories:
-        raise CatalogError(N_("请选择分类"), code="invalid")
-    result = BatchResult()
-    for product in products:
-        if mode == "replace":
-            wanted = list(categories)
-        else:
-            wanted = list(product.categories) + [c for c in categories
-                                                 if c not in product.categories]
-        if len(wanted) > MAX_CATEGORIES:
-            result.refuse(product, N_("商品分类最多可设置 10 个"))
-            continue
-        product.categories = wanted
-        result.changed += 1
-    session.flush()
-    return result
-
-
-def batch_set(session, products, attribute, value):
-    """批量设置品牌 / 运费模板: one brand and one template per product."""
-    if attribute not in ("brand", "freight_template"):
-        raise CatalogError(N_("不支持的批量操作"), code="invalid")
-    result = BatchResult()
-    for product in products:
-        setattr(product, attribute, value)
-        if attribute == "freight_template" and value is not None:
-            product.free_shipping = False
-        result.changed += 1
-    session.flush()
-    return result
-
-
+# -- batch operations: set-based, in app/services/catalog_batch.py ---------------------------
 def batch_delete(session, products):
-    result = BatchResult()
+    """Delete through the ORM, row by row, on purpose: the cascades (SKUs, images, banners
+    on databases without enforced foreign keys) and the audit log's copy of each deleted
+    row are what make a delete recoverable by hand; deletes are rare and small."""
     for product in products:
         session.delete(product)
-        result.changed += 1
     session.flush()
-    return result
+    return len(products)
 
 
 def pin_products(session, ordered_products):

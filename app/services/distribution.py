@@ -9,7 +9,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.models.base import china_now
-from app.models.member import CommissionLedger, Distributor, DistributionRule, Withdrawal
+from app.models.member import (CommissionLedger, Distributor, DistributionRule, Member,
+                               Withdrawal)
 from app.services.errors import N_
 from app.services.member import LoyaltyError, apply_delta, current_value, money
 
@@ -45,6 +46,49 @@ def _reason(reason):
     if len(reason) > 100:
         raise LoyaltyError(N_("原因最多 100 个字"), code="long_reason", field="reason")
     return reason
+
+
+APPLY_LIMITS = (("name", 32, N_("请填写姓名"), N_("姓名最多 32 个字")),
+                ("city", 32, N_("请填写城市"), N_("城市最多 32 个字")))
+
+
+def distributor_of(session, member):
+    """The member's latest distributor application (or distributor), or None."""
+    return session.execute(select(Distributor).where(Distributor.member_id == member.id)
+                           .order_by(Distributor.id.desc()).limit(1)).scalar()
+
+
+def apply_as_distributor(session, member, *, name, city, phone):
+    """申请分销商 from the shop: 姓名, 城市, 联系方式 as 申请分销商管理 lists them, while the
+    rules show the entry. One open application per member: a pending or approved one is
+    refused, a rejected one may apply again (the same row goes back to 待审核)."""
+    from app.services.member import check_phone
+
+    rule = distribution_rule(session, member.merchant_id)
+    if not rule.show_apply:
+        raise LoyaltyError(N_("商家暂未开放分销商申请"), code="apply_closed", status=403)
+    values = {"name": (name or "").strip(), "city": (city or "").strip()}
+    for field, limit, missing, too_long in APPLY_LIMITS:
+        if not values[field]:
+            raise LoyaltyError(missing, code="bad_application", field=field)
+        if len(values[field]) > limit:
+            raise LoyaltyError(too_long, code="bad_application", field=field)
+    phone = (phone or "").strip()
+    check_phone(phone)
+    # One member's applications queue on the member row (no unique key can say "one open
+    # application"; a no-op on SQLite, which has one writer).
+    session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
+    existing = distributor_of(session, member)
+    if existing is not None and existing.status == "pending":
+        raise LoyaltyError(N_("已提交申请，请等待商家审核"), code="already_applied", status=409)
+    if existing is not None and existing.status == "approved":
+        raise LoyaltyError(N_("您已经是分销商"), code="already_distributor", status=409)
+    row = existing or Distributor(merchant_id=member.merchant_id, member_id=member.id)
+    row.name, row.city, row.phone = values["name"], values["city"], phone
+    row.status, row.reject_reason = "pending", None
+    session.add(row)
+    session.flush()
+    return row
 
 
 def approve_application(session, distributor, rate=None):
@@ -103,11 +147,35 @@ def credit_commission(session, distributor, amount, reason, ref, idempotency_key
     return _ledger(session, distributor, amount, "order", reason, ref, idempotency_key, after)
 
 
+def pending_withdrawals(session, distributor_id):
+    """The total of a distributor's withdrawal requests still waiting for review."""
+    return session.execute(select(func.coalesce(func.sum(Withdrawal.amount), 0)).where(
+        Withdrawal.distributor_id == distributor_id, Withdrawal.status == "pending")).scalar()
+
+
+def withdrawable(session, distributor):
+    """可提现金额: the commission balance less the requests still pending."""
+    balance = current_value(session, Distributor.__table__, distributor.id,
+                            "commission_balance") or Decimal("0")
+    return max(Decimal("0.00"), money(balance, allow_zero=True)
+               - money(pending_withdrawals(session, distributor.id), allow_zero=True))
+
+
 def request_withdrawal(session, distributor, amount):
-    """A distributor asks to withdraw (from the shop side); approved later by staff."""
+    """A distributor asks to withdraw (from the shop side); approved later by staff.
+    The guides set no minimum: any positive amount in yuan (two decimals) up to the
+    commission balance less the requests still pending. Requests of one distributor queue
+    on its row, so two at once cannot both claim the same balance."""
     amount = money(amount)
     if distributor.status != "approved":
         raise LoyaltyError(N_("分销商未通过审核"), code="not_approved")
+    session.execute(select(Distributor.id).where(Distributor.id == distributor.id)
+                    .with_for_update())
+    available = withdrawable(session, distributor)
+    if amount > available:
+        raise LoyaltyError(N_("可提现金额不足：当前可提现 %(available)s 元，申请提现 %(amount)s 元"),
+                           code="insufficient_commission", field="amount",
+                           available=available, amount=amount)
     row = Withdrawal(merchant_id=distributor.merchant_id, distributor=distributor,
                      amount=amount, status="pending")
     session.add(row)

@@ -283,6 +283,36 @@ def apply_poi_list(session, merchant_id, pois, now=None):
     return changed
 
 
+# add_nearby_poi_audit_info's status. The event's docs say 3 = passed, 2 = failed, and
+# also that a failure reason comes "with 3 or 4"; getnearbypoilist uses 3 auditing,
+# 4 failed, 5 passed. A pushed result is final, so 3 and 5 read as passed, 2 and 4 as
+# failed; anything else is left for 同步审核状态.
+POI_EVENT_STATUS = {"3": "passed", "5": "passed", "2": "rejected", "4": "rejected"}
+
+
+def apply_poi_audit_event(session, merchant_id, *, poi_id, audit_id, status, reason,
+                          now=None):
+    """附近小程序 地点审核结果 pushed by WeChat: update the matching address (by poi_id,
+    or by audit_id when the push has no poi_id). Returns the row, or None when nothing
+    matched or the status is unknown (nothing changes then)."""
+    audit_status = POI_EVENT_STATUS.get(str(status or "").strip())
+    if audit_status is None:
+        return None
+    # The poi_id names the address; the audit_id is used only when no poi_id came.
+    column, value = ((NearbyPoi.poi_id, poi_id) if poi_id else (NearbyPoi.audit_id, audit_id))
+    if not value:
+        return None
+    row = session.execute(select(NearbyPoi).where(
+        NearbyPoi.merchant_id == merchant_id, column == str(value).strip()[:32])).scalar()
+    if row is None:
+        return None
+    row.audit_status = audit_status
+    rejected = audit_status == "rejected"
+    row.refuse_reason = ((reason or "").strip()[:255] or None) if rejected else None
+    row.synced_at = now or china_now()
+    return row
+
+
 # -- 数据分析 ----------------------------------------------------------------------------
 def periods(today=None):
     """The dates each analytics kind covers, seen from ``today`` (China time)."""
@@ -305,6 +335,17 @@ def store_analytics(session, merchant_id, kind, ref_date, data, now=None):
     row.data = json.dumps(data, ensure_ascii=False)
     row.fetched_at = now or china_now()
     return row
+
+
+def record_analytics_sync(session, merchant_id, reasons, now=None):
+    """The 数据分析 page's sync status: when the sync last ran and, when a part of it
+    failed, why (Chinese reasons, as the merchant reads them; None when all went well)."""
+    config = mini_program(session, merchant_id)
+    if config is None:
+        return None
+    config.analytics_synced_at = now or china_now()
+    config.analytics_error = "；".join(sorted({r for r in reasons if r}))[:255] or None
+    return config
 
 
 def cached_analytics(session, merchant_id):

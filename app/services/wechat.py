@@ -66,6 +66,13 @@ def invalidate(config):
     config.verify_message = None
     config.verified_at = None
     config.enabled = False
+    invalidate_v3(config)
+
+
+def invalidate_v3(config):
+    config.v3_verify_result = "none"
+    config.v3_verify_message = None
+    config.v3_verified_at = None
 
 
 def save_mode(config, *, mode, app_kind, appid):
@@ -106,17 +113,26 @@ def save_credentials(config, *, mch_id=None, api_key=None, apiv3_key=None, sub_m
         if api_key:
             config.api_key = api_key
         if apiv3_key:
+            if apiv3_key != config.apiv3_key:
+                invalidate_v3(config)  # v2 payments are unaffected by the APIv3 key
             config.apiv3_key = apiv3_key
         if certificate is not None:
-            config.cert_pem = certificate.cert_pem
-            config.key_pem = certificate.key_pem
-            config.cert_serial = certificate.serial
-            config.cert_expires_at = certificate.expires_at
+            store_certificate(config, certificate)
             changed = True
     if changed:
         invalidate(config)
     config.step = max(config.step or 1, 3)
     return changed
+
+
+def store_certificate(target, certificate, prefix=""):
+    """Keep a converted API certificate (``app.wechat.certs.Certificate``) on a merchant's
+    PaymentConfig, or with ``prefix="sp_"`` on the platform's service-provider account.
+    The PEMs go to encrypted columns; serial and expiry are shown."""
+    setattr(target, f"{prefix}cert_pem", certificate.cert_pem)
+    setattr(target, f"{prefix}key_pem", certificate.key_pem)
+    setattr(target, f"{prefix}cert_serial", certificate.serial)
+    setattr(target, f"{prefix}cert_expires_at", certificate.expires_at)
 
 
 def confirm_urls(config):
@@ -140,6 +156,21 @@ def record_verification(config, error=None, now=None):
         config.enabled = False
 
 
+def record_v3_verification(config, error=None, certificates=(), now=None):
+    """立即验证's APIv3 outcome, kept apart from v2's (which alone gates 启用):
+    ``certificates`` are the platform certificates downloaded, ``error`` the WeChatError."""
+    config.v3_verified_at = now or china_now()
+    if error is None:
+        config.v3_verify_result = "ok"
+        listed = "; ".join(f"{cert['serial']} ({cert['expires_at']:%Y-%m-%d})"
+                           for cert in certificates)
+        config.v3_verify_message = listed[:255] or None
+    else:
+        config.v3_verify_result = "failed"
+        fix = getattr(error, "fix", None)
+        config.v3_verify_message = (f"{error}。{fix}" if fix else str(error))[:255]
+
+
 def set_enabled(config, enabled):
     """Step 5: only a verified configuration can take payments."""
     if enabled and config.verify_result != "ok":
@@ -149,9 +180,14 @@ def set_enabled(config, enabled):
 
 def cert_warning_days(config, now=None):
     """Days until the certificate expires when that is within the warning window."""
-    if config.cert_expires_at is None:
+    return expiry_warning_days(config.cert_expires_at, now)
+
+
+def expiry_warning_days(expires_at, now=None):
+    """Days left when ``expires_at`` is within CERT_WARNING_DAYS (negative: expired)."""
+    if expires_at is None:
         return None
-    left = (config.cert_expires_at - (now or china_now())).days
+    left = (expires_at - (now or china_now())).days
     return left if left <= CERT_WARNING_DAYS else None
 
 

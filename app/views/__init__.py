@@ -56,6 +56,27 @@ def register_views(appbuilder):
     from app.views import mini_program
 
     mini_program.register(appbuilder)
+    from app.views import certification, content
+
+    content.register(appbuilder)
+    certification.register(appbuilder)
+    from app.views import decoration, media
+
+    decoration.register(appbuilder)
+    media.register(appbuilder)
+    from app.views import order as order_views  # 全部订单 first under 订单管理
+
+    order_views.register(appbuilder)
+    from app.views import after_sale, fulfilment, fulfilment_batch, verification
+
+    fulfilment.register(appbuilder)
+    fulfilment_batch.register(appbuilder)
+    after_sale.register(appbuilder)
+    verification.register(appbuilder)
+    from app.views import marketing, marketing_campaign  # 营销设置管理: 优惠券, 营销活动
+
+    marketing_campaign.register(appbuilder)
+    marketing.register(appbuilder)
     # FAB's own "Security" category (platform admin only) goes after ours.
     order = {name: i for i, (name, _label, _icon) in enumerate(CATEGORIES)}
     appbuilder.menu.menu.sort(key=lambda item: order.get(item.name, len(order)))

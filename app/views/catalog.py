@@ -1,10 +1,9 @@
 """商品管理: 商品分类, 品牌, 规格属性管理, 全部商品列表 (with the three-step 新增商品 form,
 row actions and batch operations) and 仓库中的商品."""
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
-from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
@@ -14,8 +13,8 @@ from wtforms import TextAreaField
 from wtforms.validators import Length, ValidationError
 
 from app.admin import uploads
-from app.admin.audit import audit_action, record_event
-from app.admin.importer import ImportRefused, ImportMixin, _header_key
+from app.admin.audit import audit_action
+from app.admin.importer import ImportMixin
 from app.admin.interface import AdminInterface
 from app.admin.views import TenantModelView
 from app.extensions import db
@@ -23,11 +22,13 @@ from app.models.catalog import (CATEGORY_ICONS, Brand, Product, ProductCategory,
                                 Sku, SpecGroup, SpecValue)
 from app.models.logistics import FreightTemplate
 from app.services import catalog as service
-from app.services import stock as stock_service
 from app.services.errors import BusinessError
 from app.views import add
-from app.views.catalog_form import (BASIC_FIELDS, EXTRA_ROWS, extra_rows, parse_scalars,
-                                    parse_sku_rows)
+from app.views.catalog_batch import ProductBatchMixin, visible
+from app.views.catalog_import import ProductImportMixin
+from app.views.catalog_form import (BASIC_FIELDS, EXTRA_ROWS, extra_rows, forget_pending,
+                                    parse_scalars, parse_sku_rows, pending_images,
+                                    remember_pending)
 
 
 def _operator_id():
@@ -262,14 +263,7 @@ def _thumb_cell(view):
     return render
 
 
-# 淘宝助理 CSV export: line 1 "version 1.00", line 2 English field names, line 3 the Chinese
-# headers, then one product a line (GBK). Its Chinese headers, mapped to our columns.
-TAOBAO_HEADERS = {"name": "宝贝名称", "price": "宝贝价格", "stock": "宝贝数量",
-                  "code": "商家编码", "description": "宝贝描述", "image_urls": "新图片",
-                  "summary": "宝贝卖点", "weight": "物流重量"}
-
-
-class ProductView(ImportMixin, TenantModelView):
+class ProductView(ProductBatchMixin, ProductImportMixin, ImportMixin, TenantModelView):
     """全部商品列表: search, export, row actions, batch operations and the 新增商品 form."""
 
     datamodel = AdminInterface(Product)
@@ -316,77 +310,6 @@ class ProductView(ImportMixin, TenantModelView):
         self.formatters_columns["ops"] = _ops_cell(self)
         self.formatters_columns["first_image"] = _thumb_cell(self)
 
-    # -- 商品导入 ------------------------------------------------------------------------------
-    def import_title(self):
-        return _("商品导入")
-
-    def import_fields(self):
-        fields = super().import_fields()
-        for spec in fields:
-            if spec.name == "price":
-                spec.required = True
-            if spec.name in TAOBAO_HEADERS:
-                spec.aliases.add(_header_key(TAOBAO_HEADERS[spec.name]))
-        return fields
-
-    def import_rules(self):
-        return super().import_rules() + [
-            _("也可直接上传淘宝助理导出的 CSV 文件（GBK 编码），按宝贝名称、宝贝价格、宝贝数量、"
-              "商家编码、宝贝描述、新图片等列导入。"),
-            _("导入的商品默认为下架状态；图片地址只做记录，不会下载。"),
-        ]
-
-    def read_import_file(self, filename, stream):
-        rows = super().read_import_file(filename, stream)
-        first = rows[0][1]
-        if first and str(first[0]).strip().lower().startswith("version"):
-            # 淘宝助理: skip the version line and the English header line.
-            rows = rows[2:]
-            if len(rows) < 2:
-                raise ImportRefused(_("文件中只有表头，没有数据行"))
-        return rows
-
-    def validate_import_row(self, values, row_number):
-        problems = []
-        for name in ("price", "original_price", "cost_price", "weight"):
-            if values.get(name) is not None and values[name] < 0:
-                problems.append((name, _("不能小于 0")))
-        for name in ("stock", "points_earned"):
-            if values.get(name) is not None and values[name] < 0:
-                problems.append((name, _("必须是 0 或正整数")))
-        return problems
-
-    def import_pre_add(self, item):
-        super().import_pre_add(item)
-        item.status = "off_shelf"
-        item.stock = item.stock or 0
-        item.description = service.sanitize_description(item.description)
-        item.skus = [Sku(merchant_id=item.merchant_id, spec_key="", price=item.price or 0,
-                         code=item.code, stock=item.stock)]
-
-    def save_import(self, items, filename, started):
-        """The base's one transaction, plus a stock ledger row for each product's opening
-        stock (inserted with its SKU)."""
-        from sqlalchemy.exc import SQLAlchemyError
-
-        session = self.datamodel.session
-        try:
-            with audit_action(_("导入")):
-                session.add_all(items)
-                session.flush()
-                stock_service.record_opening_stock(
-                    session, [item.skus[0] for item in items], "导入", _operator_id())
-                task = self._import_task(filename, started, "done", created=len(items))
-                if g.get("import_job"):
-                    task = None  # the job's own task records the outcome
-                else:
-                    session.add(task)
-                session.commit()
-        except SQLAlchemyError:
-            session.rollback()
-            raise ImportRefused(_("保存失败，未写入任何数据，请检查数据后重试")) from None
-        return task
-
     # -- focus images and SKU images: served when a visible product uses them ----------
     @expose("/download/<string:filename>")
     @has_access
@@ -402,7 +325,7 @@ class ProductView(ImportMixin, TenantModelView):
         used = session.execute(select(ProductImage.id).join(Product).where(
             ProductImage.file == filename)).first() or session.execute(
             select(Sku.id).where(Sku.image == filename)).first()
-        if used is None:
+        if used is None and filename not in pending_images():
             abort(404)
         path = safe_join(current_app.config["UPLOAD_FOLDER"], filename)
         if path is None or not os.path.isfile(path):
@@ -504,8 +427,8 @@ class ProductView(ImportMixin, TenantModelView):
             ProductCategory.id.in_(ids))).scalars().all() if ids else []
         if len(categories) != len(ids):
             errors["categories"] = _("所选分类不存在")
-        brand = _visible(session, Brand, form.get("brand"), errors, "brand")
-        template = _visible(session, FreightTemplate, form.get("freight_template"), errors,
+        brand = visible(session, Brand, form.get("brand"), errors, "brand")
+        template = visible(session, FreightTemplate, form.get("freight_template"), errors,
                             "freight_template")
         parsed.values["freight_template_id"] = template.id if template else None
         value_ids = {int(i) for i in form.getlist("spec_value") if i.isdigit()}
@@ -518,10 +441,26 @@ class ProductView(ImportMixin, TenantModelView):
             sku_errors.update({k: _(m) for k, m in service.sku_problems(sku_rows).items()
                                if k not in sku_errors})
         removed = set(form.getlist("image_remove"))
-        keep = [f for f in form.getlist("image_keep") if f not in removed and f in {
-            i.file for i in (product.images if product else [])}]
+        allowed = {i.file for i in (product.images if product else [])} | set(pending_images())
+        keep = [f for f in form.getlist("image_keep") if f not in removed and f in allowed]
         order = {f: form.get(f"image_sort_{f}", "") for f in keep}
         keep.sort(key=lambda f: int(order[f]) if order[f].isdigit() else 999)
+        forget_pending(removed)
+        # New focus images are stored now, whatever else fails, and come back as kept
+        # images in the re-rendered form (pending uploads of this session).
+        new_files = [f for f in request.files.getlist("images") if f and f.filename]
+        if len(keep) + len(new_files) > service.MAX_FOCUS_IMAGES:
+            errors["images"] = _("焦点图最多 10 张")
+        else:
+            for upload in new_files:
+                try:
+                    stored = uploads.save_image(upload)
+                except BusinessError as exc:
+                    errors["images"] = _("%(file)s：%(reason)s", file=upload.filename[:60],
+                                         reason=str(exc))
+                    continue
+                remember_pending([stored])
+                keep.append(stored)
         description = form.get("description", "")
         if len(description) > 60000:
             errors["description"] = _("商品描述太长，不能超过 60000 个字符")
@@ -542,14 +481,10 @@ class ProductView(ImportMixin, TenantModelView):
         step = form.get("submit_action")
         if step == "refresh" or step not in ("publish", "warehouse", "save"):
             return parsed.raw, state, {} if step == "refresh" else errors, warnings, None
-        new_files = [f for f in request.files.getlist("images") if f and f.filename]
-        if len(keep) + len(new_files) > service.MAX_FOCUS_IMAGES:
-            errors["images"] = _("焦点图最多 10 张")
         if errors:
             flash(_("请检查表单中标红的内容"), "danger")
             return parsed.raw, state, errors, warnings, None
         try:
-            stored = [uploads.save_image(f) for f in new_files]
             for row in sku_rows:
                 upload = request.files.get(f"sku_image_{row.spec_key}")
                 if upload is not None and upload.filename:
@@ -571,9 +506,10 @@ class ProductView(ImportMixin, TenantModelView):
                 service.save_product(session, product=product, values=values,
                                      categories=categories, brand=brand,
                                      freight_template=template, sku_rows=sku_rows,
-                                     images=keep + stored, status=status,
+                                     images=keep, status=status,
                                      operator_id=_operator_id())
                 session.commit()
+            forget_pending(keep)
         except BusinessError as exc:
             session.rollback()
             flash(str(exc), "danger")
@@ -584,173 +520,6 @@ class ProductView(ImportMixin, TenantModelView):
               "warehouse" else _("保存成功"), "success")
         target = "WarehouseProductView.list" if status == "warehouse" else f"{self.endpoint}.list"
         return parsed.raw, state, errors, warnings, redirect(url_for(target))
-
-    # -- row actions -------------------------------------------------------------------------
-    def _each(self, items, func, done):
-        items = items if isinstance(items, list) else [items]
-        refused = []
-        changed = 0
-        for item in items:
-            try:
-                func(item)
-                changed += 1
-            except BusinessError as exc:
-                refused.append(f"{item.name}：{exc}")
-        self.datamodel.session.commit()
-        flash(done % {"n": changed}, "success")
-        if refused:
-            flash(_("以下商品未处理：%(rows)s", rows="；".join(refused)), "warning")
-        return redirect(self.get_redirect())
-
-    @action("on_shelf", _l("上架"), None, "fa-arrow-up")
-    def on_shelf(self, items):
-        return self._each(items, service.put_on_shelf, _("已上架 %(n)d 个商品"))
-
-    @action("off_shelf", _l("下架"), None, "fa-arrow-down")
-    def off_shelf(self, items):
-        return self._each(items, service.take_off_shelf, _("已下架 %(n)d 个商品"))
-
-    @action("copy", _l("复制"), None, "fa-copy")
-    def copy(self, items):
-        session = self.datamodel.session
-        return self._each(items, lambda p: service.copy_product(session, p, _operator_id()),
-                          _("已复制 %(n)d 个商品，副本在“仓库中的商品”"))
-
-    @action("delete_selected", _l("批量删除"), _l("删除后不可恢复，确定删除所选商品？"), "fa-trash",
-            single=False)
-    def delete_selected(self, items):
-        result = service.batch_delete(self.datamodel.session, items)
-        self.datamodel.session.commit()
-        flash(_("已删除 %(n)d 个商品", n=result.changed), "success")
-        return redirect(self.get_redirect())
-
-    @action("batch", _l("批量设置"), None, "fa-sliders", single=False)
-    def batch_selected(self, items):
-        return redirect(url_for(f"{self.endpoint}.batch", ids=",".join(str(i.id) for i in items)))
-
-    @action("pin", _l("加入置顶"), None, "fa-thumb-tack", single=False)
-    def add_to_pin(self, items):
-        session = self.datamodel.session
-        pinned = session.execute(select(Product).where(Product.pin_rank.is_not(None))
-                                 .order_by(Product.pin_rank)).scalars().all()
-        ordered = pinned + [p for p in items if p not in pinned]
-        service.pin_products(session, ordered)
-        session.commit()
-        flash(_("已置顶 %(n)d 个商品，可拖动调整顺序", n=len(items)), "success")
-        return redirect(url_for(f"{self.endpoint}.pin"))
-
-    # -- batch operations ----------------------------------------------------------------------
-    def _selected(self, text):
-        ids = [i for i in (text or "").split(",") if i.strip()]
-        if len(ids) > 1000:
-            abort(400)
-        return [self.get_visible(i.strip()) for i in ids]
-
-    @expose("/batch/", methods=["GET", "POST"])
-    @has_access
-    def batch(self):
-        """批量设置 the selected products: price, original price, stock or points (set /
-        increase / decrease), categories (add / replace), brand, freight template."""
-        source = request.form if request.method == "POST" else request.args
-        products = self._selected(source.get("ids"))
-        session = self.datamodel.session
-        errors, result = {}, None
-        if request.method == "POST":
-            operation = request.form.get("operation", "")
-            if not products:
-                errors["ids"] = _("请先在商品列表中勾选要操作的商品")
-            else:
-                try:
-                    with audit_action(_("批量设置")):
-                        result = self._run_batch(session, operation, products, errors)
-                        if result is not None:
-                            session.commit()
-                except BusinessError as exc:
-                    session.rollback()
-                    errors["operation"] = str(exc)
-            if result is not None:
-                refused = {p.id for p, _r in result.refused}
-                record_event(entity="Product", action=_("批量设置"), detail={
-                    _("操作"): operation, _("方式"): request.form.get("mode") or request.form.get(
-                        "category_mode") or "", _("数值"): request.form.get("amount") or "",
-                    _("已修改"): ",".join(str(p.id) for p in products if p.id not in refused)[:2000],
-                    _("被拒绝"): ",".join(str(i) for i in sorted(refused))[:2000]})
-                flash(_("批量操作完成：%(n)d 个商品已修改，%(m)d 个被拒绝",
-                        n=result.changed, m=len(result.refused)),
-                      "success" if not result.refused else "warning")
-                products = self._selected(request.form.get("ids"))
-        return self.render_template(
-            "catalog/product_batch.html", title=_("批量设置"), products=products,
-            ids=",".join(str(p.id) for p in products), errors=errors, result=result,
-            form=request.form, endpoint=self.endpoint, **self._choices())
-
-    def _run_batch(self, session, operation, products, errors):
-        form = request.form
-        if operation in service.NUMERIC_FIELDS:
-            mode = form.get("mode")
-            try:
-                amount = Decimal((form.get("amount") or "").strip())
-                if not amount.is_finite() or -amount.as_tuple().exponent > 2:
-                    raise InvalidOperation
-            except InvalidOperation:
-                errors["amount"] = _("请输入数值，最多两位小数")
-                return None
-            if mode not in service.MODES:
-                errors["mode"] = _("请选择重置、增加或减少")
-                return None
-            return service.batch_adjust(session, products, operation, mode, amount,
-                                        _operator_id())
-        if operation == "categories":
-            ids = {int(i) for i in form.getlist("categories") if i.isdigit()}
-            categories = session.execute(select(ProductCategory).where(
-                ProductCategory.id.in_(ids))).scalars().all() if ids else []
-            if not categories or len(categories) != len(ids):
-                errors["categories"] = _("请选择分类")
-                return None
-            return service.batch_categories(session, products, categories,
-                                            form.get("category_mode"))
-        if operation in ("brand", "freight_template"):
-            model = Brand if operation == "brand" else FreightTemplate
-            value = _visible(session, model, form.get(operation), errors, operation)
-            if value is None:
-                errors.setdefault(operation, _("请选择"))
-                return None
-            return service.batch_set(session, products, operation, value)
-        errors["operation"] = _("请选择批量操作")
-        return None
-
-    # -- 商品置顶 ------------------------------------------------------------------------------
-    @expose("/pin/", methods=["GET", "POST"])
-    @has_access
-    def pin(self):
-        """商品置顶: the pinned products, dragged (or numbered) into order; 取消置顶 removes."""
-        session = self.datamodel.session
-        if request.method == "POST":
-            keep = [p for p in request.form.getlist("pk") if p not in
-                    set(request.form.getlist("unpin"))]
-            products = [self.get_visible(pk) for pk in keep]
-            with audit_action(_("商品置顶")):
-                count = service.pin_products(session, products)
-                session.commit()
-            flash(_("已保存置顶顺序，共 %(n)d 个置顶商品", n=count), "success")
-            return redirect(url_for(f"{self.endpoint}.pin"))
-        pinned = session.execute(select(Product).where(Product.pin_rank.is_not(None))
-                                 .order_by(Product.pin_rank)).scalars().all()
-        return self.render_template("catalog/product_pin.html", title=_("商品置顶"),
-                                    products=pinned, endpoint=self.endpoint)
-
-
-def _visible(session, model, value, errors, field):
-    """The row of ``model`` with this id if the current merchant may use it."""
-    if not value:
-        return None
-    if not str(value).isdigit():
-        errors[field] = _("所选项不存在")
-        return None
-    row = session.execute(select(model).where(model.id == int(value))).scalar_one_or_none()
-    if row is None:
-        errors[field] = _("所选项不存在")
-    return row
 
 
 class WarehouseProductView(ProductView):

@@ -182,3 +182,33 @@ def parse_sku_rows(form, matrix, default_price):
             stock = int(stock_text) if stock_text else 0
         rows.append(SkuInput(key, text, price, stock, code))
     return rows, errors
+
+
+# -- focus images kept across a failed submit ------------------------------------------------
+# Files uploaded with a form that then fails validation are stored at once (type, size and
+# content checked) and remembered in the signed session as this user's pending uploads, so
+# the re-rendered form shows them and the corrected submit keeps them. Only names in this
+# list (or already on the product) are accepted back from the form.
+PENDING_KEY = "catalog_pending_images"
+MAX_PENDING = 30
+
+
+def pending_images():
+    from flask import session
+
+    return list(session.get(PENDING_KEY, []))
+
+
+def remember_pending(names):
+    from flask import session
+
+    if names:
+        session[PENDING_KEY] = (pending_images() + list(names))[-MAX_PENDING:]
+
+
+def forget_pending(names):
+    from flask import session
+
+    gone = set(names)
+    if gone & set(pending_images()):
+        session[PENDING_KEY] = [n for n in pending_images() if n not in gone]

@@ -26,6 +26,7 @@ from app.services import points as points_service
 from app.services.errors import BusinessError
 from app.services.member import LoyaltyError
 from app.tenancy import current_merchant_id
+from app.views.member_address import MemberAddressMixin
 from app.views.member_base import IndexedInterface
 from app.views import add
 from app.views.home import register_card
@@ -108,7 +109,7 @@ def _nickname(member):
 
 
 # -- 全部会员列表 -----------------------------------------------------------------------------
-class MemberView(ImportMixin, TenantModelView):
+class MemberView(MemberAddressMixin, ImportMixin, TenantModelView):
     datamodel = IndexedInterface(Member)
     list_title = _l("全部会员列表")
     list_columns = ["display", "phone", "level", "tags", "order_count", "total_spend", "points",
@@ -147,7 +148,7 @@ class MemberView(ImportMixin, TenantModelView):
     base_order = ("created_at", "desc")
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_export",
                         "can_points", "can_experience", "can_tags", "can_blacklist",
-                        "can_unblacklist"]
+                        "can_unblacklist", "can_addresses"]
     formatters_columns = {
         "tags": lambda tags: "、".join(str(t) for t in tags or []),
     }
@@ -256,7 +257,7 @@ class MemberView(ImportMixin, TenantModelView):
         sm = self.appbuilder.sm
         can = {name: sm.has_access(f"can_{name}", self.class_permission_name)
                for name in ("points", "experience", "tags", "blacklist", "unblacklist",
-                            "edit")}
+                            "edit", "addresses")}
         return self.render_template(
             self.show_template, title=_("会员详情"), member=member, ledgers=ledgers,
             card=(member.cards or [None])[0], can=can, labels=self.label_columns,

@@ -12,22 +12,18 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _, lazy_gettext as _l
-from markupsafe import Markup, escape
-from sqlalchemy import inspect as sa_inspect, select
-from wtforms import PasswordField, StringField
-from wtforms.validators import Length, Optional, Regexp
+from sqlalchemy import select
 
 from app.admin.audit import audit_action, record_event
 from app.admin.interface import AdminInterface
-from app.admin.labels import mask_secret
-from app.admin.views import PlatformModelView, TenantModelView
+from app.admin.views import TenantModelView
 from app.extensions import db
 from app.models.mini_program import REGISTRATION_STATUS, MiniProgramRegistration, NearbyPoi
-from app.models.wechat import PlatformWeChatConfig
 from app.services import mini_program as service
 from app.services import wechat as wechat_service
 from app.services.errors import BusinessError
 from app.views import add
+from app.views.wechat_platform import PlatformComponentView
 from app.admin.pages import form_text, merchant_id_or_403
 from app.wechat import component as wx_component
 from app.wechat import mini_program as wxa
@@ -420,14 +416,16 @@ class WxaAnalyticsView(BaseView):
     @has_access
     @permission_name("setup")
     def index(self):
-        cached = service.cached_analytics(db.session, merchant_id_or_403())
+        merchant_id = merchant_id_or_403()
+        cached = service.cached_analytics(db.session, merchant_id)
+        config = service.mini_program(db.session, merchant_id)
         portrait = (cached.get("portrait") or {}).get("data") or {}
         charts = [(_l("性别分布"), service.bars(portrait.get("genders"))),
                   (_l("年龄分布"), service.bars(portrait.get("ages"))),
                   (_l("地区分布"), service.bars(portrait.get("provinces"))),
                   (_l("平台分布"), service.bars(portrait.get("platforms")))]
         return self.render_template("mini_program/analytics.html", title=_l("数据分析"),
-                                    cached=cached, charts=charts)
+                                    cached=cached, charts=charts, config=config)
 
     @expose("/sync", methods=["POST"])
     @has_access
@@ -444,75 +442,6 @@ class WxaAnalyticsView(BaseView):
             else:
                 flash(_("数据已同步"), "success")
         return redirect(url_for("WxaAnalyticsView.index"))
-
-
-# -- the platform's component credentials ----------------------------------------------------
-APPID_VALIDATOR = Regexp(r"^wx[0-9a-f]{16}$", message=_l("AppID 格式不正确：以 wx 开头，共 18 位"))
-SECRETS = {
-    "component_secret": [Regexp(r"^[A-Za-z0-9]{32}$", message=_l("AppSecret 须为 32 位字母或数字"))],
-    "component_token": [Regexp(r"^[A-Za-z0-9]{3,32}$", message=_l("Token 须为 3-32 位字母或数字"))],
-    "component_aes_key": [Regexp(r"^[A-Za-z0-9]{43}$",
-                                 message=_l("消息加解密 Key 须为 43 位字母或数字"))],
-    "sp_api_key": [Regexp(r"^[A-Za-z0-9]{32}$", message=_l("API 密钥须为 32 位字母或数字"))],
-}
-
-
-def _secret_field(name, text):
-    return PasswordField(text, validators=[Optional()] + SECRETS[name])
-
-
-class PlatformComponentView(PlatformModelView):
-    """平台微信配置: the 开放平台第三方平台 credentials (and the service provider's account).
-    Secrets show masked; a blank secret field keeps the stored value."""
-
-    route_base = "/platformwechat"
-    datamodel = AdminInterface(PlatformWeChatConfig)
-    list_columns = ["component_appid", "component_secret", "component_token",
-                    "component_aes_key", "sp_appid", "sp_mch_id", "sp_api_key", "updated_at"]
-    show_columns = list_columns
-    search_columns = ["component_appid", "sp_mch_id"]
-    add_columns = edit_columns = ["component_appid", "component_secret", "component_token",
-                                  "component_aes_key", "sp_appid", "sp_mch_id", "sp_api_key"]
-    base_order = ("id", "asc")
-    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_export"]
-    validators_columns = {
-        "sp_appid": [Optional(), APPID_VALIDATOR],
-        "sp_mch_id": [Optional(), Regexp(r"^\d{8,12}$", message=_l("商户号须为 8-12 位数字"))],
-    }
-    add_form_extra_fields = edit_form_extra_fields = {
-        "component_appid": StringField(_l("第三方平台 AppID"),
-                                       validators=[Optional(), Length(max=18), APPID_VALIDATOR]),
-        "component_secret": _secret_field("component_secret", _l("第三方平台 AppSecret")),
-        "component_token": _secret_field("component_token", _l("消息校验 Token")),
-        "component_aes_key": _secret_field("component_aes_key", _l("消息加解密 Key")),
-        "sp_api_key": _secret_field("sp_api_key", _l("服务商 API 密钥")),
-    }
-
-    def form_ready(self, form, item=None):
-        url = public_url("wechat_component.auth_event")
-        form.component_appid.description = Markup(
-            _("在微信开放平台【第三方平台 - 开发资料】中把“授权事件接收 URL”设为：")
-            + f" <code>{escape(url)}</code>")
-        for name in SECRETS:
-            stored = getattr(item, name, None) if item is not None else None
-            if stored:
-                form[name].description = _("已设置 %(mask)s，留空则不修改", mask=mask_secret(stored))
-
-    def _keep_blank_secrets(self, item):
-        """A blank secret field keeps the stored value (the form never shows it)."""
-        for name in SECRETS:
-            if (getattr(item, name) or "").strip():
-                continue
-            history = sa_inspect(item).attrs[name].history
-            setattr(item, name, history.deleted[0] if history.deleted else None)
-
-    def pre_update(self, item):
-        self._keep_blank_secrets(item)
-
-    def pre_add(self, item):
-        self._keep_blank_secrets(item)
-        if db.session.query(PlatformWeChatConfig).count():
-            raise BusinessError(_("平台微信配置只有一条，请编辑已有配置"), code="exists")
 
 
 def register(appbuilder):

@@ -1,9 +1,10 @@
 """公众号设置: 自定义菜单, 模板消息 (settings and send log), 微信会员卡, 用户绑定管理.
 
 Custom views for the flows that are not CRUD (menu designer, template settings, member
-card), TenantModelViews for the lists. Rules are in app/services/official_account.py; calls
-to WeChat go through app/wechat/official_api.py, after the input has been accepted, and
-their Chinese errors are shown as they come.
+card), TenantModelViews for the lists. Rules are in app/services/official_account.py and,
+for 用户绑定管理, app/services/binding.py; calls to WeChat go through
+app/wechat/official_api.py, after the input has been accepted, and their Chinese errors are
+shown as they come.
 """
 import base64
 import io
@@ -21,6 +22,7 @@ from app.admin.interface import AdminInterface
 from app.admin.views import TenantModelView
 from app.extensions import db
 from app.models.official_account import (TEMPLATE_EVENTS, BindingRequest, TemplateMessageLog)
+from app.services import binding as binding_service
 from app.services import official_account as service
 from app.services import wechat as wechat_service
 from app.services.errors import BusinessError
@@ -343,11 +345,11 @@ class BindingRequestView(TenantModelView):
         operator = getattr(g.user, "first_name", None) or getattr(g.user, "username", "")
         try:
             if request.form.get("decision") == "reject":
-                service.reject_request(item, request.form.get("reason"), operator)
+                binding_service.reject_request(item, request.form.get("reason"), operator)
                 label, message = _("用户绑定：拒绝"), _("已拒绝该绑定申请")
             else:
                 member = self._chosen_member(form_text("member"))
-                service.approve_request(db.session, item, member, operator)
+                binding_service.approve_request(db.session, item, member, operator)
                 label, message = _("用户绑定：绑定"), _("已绑定到会员 %(name)s", name=str(member))
         except BusinessError as exc:
             db.session.rollback()

@@ -21,7 +21,7 @@ from app.models.wechat import (APP_KINDS, OA_MODES, PAY_MODES, Follower, MiniPro
 from app.services import wechat as service
 from app.services.errors import BusinessError
 from app.views import add
-from app.wechat import certs, official, pay
+from app.wechat import certs, official, pay, pay_v3
 from app.wechat.callbacks import payment_account, public_url
 from app.wechat.errors import WeChatError
 
@@ -106,11 +106,9 @@ class PaySetupView(BaseView):
         upload = request.files.get("cert_file")
         try:
             if config.mode != "service" and upload is not None and upload.filename:
-                if not upload.filename.lower().endswith(".p12"):
-                    raise service.FieldError("cert_file", _("请上传 .p12 格式的证书文件（apiclient_cert.p12）"))
-                password = form_text("cert_password") or form_text("mch_id")
                 try:
-                    certificate = certs.load_p12(upload.read(certs.MAX_P12_BYTES + 1), password)
+                    certificate = certs.load_upload(upload, form_text("cert_password"),
+                                                    form_text("mch_id"))
                 except WeChatError as exc:
                     raise service.FieldError("cert_file", str(exc)) from exc
             changed = service.save_credentials(
@@ -155,11 +153,24 @@ class PaySetupView(BaseView):
         if error is None:
             flash(_("验证通过：商户号、API 密钥与 AppID 配置正确"), "success")
         else:
-            message = str(error)
-            if error.fix:
-                message = f"{message}。{error.fix}"
-            flash(_("验证失败：%(reason)s", reason=message), "danger")
+            flash(_("验证失败：%(reason)s", reason=_with_fix(error)), "danger")
+        if config.mode != "service" and config.apiv3_key:
+            self._verify_v3(config)
         return self._save(config, _("支付设置：立即验证"), 5 if error is None else 4)
+
+    @staticmethod
+    def _verify_v3(config):
+        """APIv3 (wechatpayv3), reported separately: platform certificates + order query."""
+        certificates, error = (), None
+        try:
+            certificates = pay_v3.verify_credentials_v3(pay_v3.account_from_config(config))
+        except WeChatError as exc:
+            error = exc
+        service.record_v3_verification(config, error, certificates)
+        if error is None:
+            flash(_("APIv3 验证通过：已下载并校验平台证书"), "success")
+        else:
+            flash(_("APIv3 验证失败：%(reason)s", reason=_with_fix(error)), "warning")
 
     @expose("/enable", methods=["POST"])
     @has_access
@@ -174,6 +185,10 @@ class PaySetupView(BaseView):
             return redirect(url_for(f"{self.endpoint}.index", step=4))
         flash(_("已启用微信支付") if enabled else _("已停用微信支付"), "success")
         return self._save(config, _("支付设置：启用") if enabled else _("支付设置：停用"), 5)
+
+
+def _with_fix(error):
+    return f"{error}。{error.fix}" if getattr(error, "fix", None) else str(error)
 
 
 class MiniProgramPaySetupView(PaySetupView):

@@ -49,6 +49,9 @@ def pay_notify(token):
                         exc.code, request.remote_addr)
             return _xml(pay.notification_reply(False, exc.code or "FAIL"), 400)
         _notification, created = wechat_service.record_payment(db.session, config, payment)
+        # The matching unpaid order (out_trade_no = order_no) becomes paid; idempotent.
+        from app.services.order_ledgers import apply_payment_notification
+        apply_payment_notification(db.session, _notification)
         db.session.commit()
         log.info("pay notify %s for merchant %s (%s)", payment["transaction_id"],
                  config.merchant_id, "new" if created else "repeat")
@@ -137,7 +140,7 @@ def handle_message(config, message):
         scene = getattr(message, "scene_id", None) if event == "subscribe_scan" else None
         wechat_service.follow(db.session, config.merchant_id, openid, scene=scene)
         if config.follow_creates_member:  # 关注成为会员 (members module's service)
-            from app.services.official_account import member_for_follower
+            from app.services.binding import member_for_follower
 
             member_for_follower(db.session, config.merchant_id, openid)
         if config.follow_sends_register_link and config.register_url:

@@ -56,6 +56,17 @@ def load_p12(data, password):
     )
 
 
+def load_upload(upload, password=None, mch_id=None):
+    """An uploaded ``apiclient_cert.p12`` (a werkzeug FileStorage) converted, as both the
+    merchant's payment wizard and the platform's service-provider form take it: a .p12 name,
+    the password defaulting to the mch_id. Raises WeChatError with a Chinese message."""
+    if upload is None or not getattr(upload, "filename", ""):
+        return load_p12(b"", password)
+    if not upload.filename.lower().endswith(".p12"):
+        raise WeChatError(_l("请上传 .p12 格式的证书文件（apiclient_cert.p12）"), code="cert_format")
+    return load_p12(upload.read(MAX_P12_BYTES + 1), password or mch_id)
+
+
 def days_left(expires_at, now=None):
     if expires_at is None:
         return None

@@ -148,9 +148,10 @@ class PushRejected(Exception):
     """A push that is not WeChat's: logged, answered without touching state."""
 
 
-def read_push(component, args, body):
+def read_push(component, args, body, kind_field="InfoType"):
     """The decrypted push (a dict of the XML's fields) after checking the URL signature
-    and the msg_signature; PushRejected otherwise."""
+    and the msg_signature; PushRejected otherwise. ``kind_field`` must be present:
+    InfoType for the 授权事件接收 URL, MsgType for the 消息与事件接收 URL."""
     if not body or len(body) > MAX_PUSH_BYTES:
         raise PushRejected("empty or oversize body")
     token = component.crypto.token
@@ -171,8 +172,8 @@ def read_push(component, args, body):
         message = xmltodict.parse(plain).get("xml")
     except (xml.parsers.expat.ExpatError, ValueError, TypeError) as exc:
         raise PushRejected(f"malformed xml: {exc!r}") from exc
-    if not isinstance(message, dict) or not message.get("InfoType"):
-        raise PushRejected("no InfoType")
+    if not isinstance(message, dict) or not message.get(kind_field):
+        raise PushRejected(f"no {kind_field}")
     return message
 
 

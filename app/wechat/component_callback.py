@@ -1,5 +1,6 @@
 """The component's 授权事件接收 URL: WeChat pushes component_verify_ticket every 10 minutes,
-the result of a 快速注册 (notify_third_fasteregister) and authorization changes here.
+the result of a 快速注册 (notify_third_fasteregister) and authorization changes here. Its
+消息与事件接收 URL gets the authorized mini programs' events (附近小程序 地点审核 results).
 
 Public and CSRF-exempt: each push proves itself by its signature and its msg_signature,
 and must decrypt for the platform's component AppID (wechatpy's WeChatCrypto). A rejected
@@ -77,6 +78,48 @@ def auth_event():
     else:
         log.info("component push %s ignored", kind)
     return _success()
+
+
+@bp.route("/<appid>/events", methods=["POST"])
+def authorizer_event(appid):
+    """消息与事件接收 URL (set as /wechat/component/$APPID$/events on the open platform):
+    messages and events of the authorized mini programs, encrypted for the component and
+    checked like the 授权事件 pushes. Handles 附近小程序 地点审核 results; others are
+    acknowledged and ignored."""
+    try:
+        account = wx_component.account_of(wechat_service.platform_config(db.session))
+    except WeChatError:
+        abort(404)
+    component = wx_component.new_component(account)
+    try:
+        message = wx_component.read_push(component, request.args,
+                                         request.get_data(cache=False), kind_field="MsgType")
+    except wx_component.PushRejected as exc:
+        log.warning("authorizer push for %s rejected from %s: %s", appid[:32],
+                    request.remote_addr, exc)
+        return Response("", status=403)
+    event = (message.get("Event") or "").strip()
+    if message.get("MsgType") == "event" and event == "add_nearby_poi_audit_info":
+        _nearby_poi_audit(appid, message)
+    else:
+        log.info("authorizer push %s/%s for %s ignored", message.get("MsgType"), event,
+                 appid[:32])
+    return _success()
+
+
+def _nearby_poi_audit(appid, message):
+    configs = service.configs_by_appid(db.session, appid)
+    for config in configs:
+        with tenant_scope(config.merchant_id):
+            row = service.apply_poi_audit_event(
+                db.session, config.merchant_id, poi_id=message.get("poi_id"),
+                audit_id=message.get("audit_id"), status=message.get("status"),
+                reason=message.get("reason"))
+            db.session.commit()
+        log.info("nearby poi audit %s for merchant %s: %s", message.get("poi_id"),
+                 config.merchant_id, row.audit_status if row is not None else "no match")
+    if not configs:
+        log.warning("nearby poi audit for an unbound mini program %s", appid[:32])
 
 
 def _registration_result(component, message):

@@ -10,6 +10,7 @@ import logging
 
 import click
 from flask import current_app, has_app_context
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from app.cli import md
@@ -33,27 +34,44 @@ FETCHERS = {
 
 def sync_for(merchant_id, today=None):
     """Fetch every analytics kind for one merchant and cache what WeChat answered.
-    Returns {kind: None (stored) or the WeChatError}; nothing is cached for a failed kind."""
+    Returns {kind: None (stored) or the WeChatError}; nothing is cached for a failed kind.
+    The run's time and, on failure, its Chinese reason are kept for the 数据分析 page (an
+    RQ job has no one to tell otherwise)."""
+    with tenant_scope(merchant_id), force_locale("zh"):
+        results = _fetch_all(merchant_id, today)
+        service.record_analytics_sync(db.session, merchant_id, [
+            _reason(error) for error in results.values() if error is not None])
+        db.session.commit()
+    return results
+
+
+def _reason(error):
+    from flask_babel import gettext
+
+    return gettext(str(error)) if isinstance(error.message, str) else str(error)
+
+
+def _fetch_all(merchant_id, today):
+    """{kind: None or WeChatError}; the caller holds the tenant scope."""
     results = {}
-    with tenant_scope(merchant_id):
-        config = service.mini_program(db.session, merchant_id)
+    config = service.mini_program(db.session, merchant_id)
+    try:
+        client = wxa.client_for(config)
+    except WeChatError as exc:
+        db.session.rollback()
+        return {kind: exc for kind in FETCHERS}
+    db.session.rollback()  # no transaction held open while WeChat answers
+    for kind, (begin, end) in service.periods(today).items():
         try:
-            client = wxa.client_for(config)
+            data = FETCHERS[kind](client, begin, end)
         except WeChatError as exc:
-            db.session.rollback()
-            return {kind: exc for kind in FETCHERS}
-        db.session.rollback()  # no transaction held open while WeChat answers
-        for kind, (begin, end) in service.periods(today).items():
-            try:
-                data = FETCHERS[kind](client, begin, end)
-            except WeChatError as exc:
-                log.info("analytics %s of merchant %s failed: %s", kind, merchant_id, exc)
-                results[kind] = exc
-                continue
-            ref = data.pop("ref_date", "") or f"{begin:%Y%m%d}"
-            service.store_analytics(db.session, merchant_id, kind, ref, data)
-            db.session.commit()
-            results[kind] = None
+            log.info("analytics %s of merchant %s failed: %s", kind, merchant_id, exc)
+            results[kind] = exc
+            continue
+        ref = data.pop("ref_date", "") or f"{begin:%Y%m%d}"
+        service.store_analytics(db.session, merchant_id, kind, ref, data)
+        db.session.commit()
+        results[kind] = None
     return results
 
 

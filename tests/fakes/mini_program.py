@@ -75,6 +75,36 @@ def component_push(inner_xml, token, aes_key, component_appid):
     return args, envelope
 
 
+def authorizer_push(inner_xml, token, aes_key, component_appid):
+    """(query args, body) of a push to the component's 消息与事件接收 URL: an authorized
+    mini program's message or event, encrypted for the component."""
+    timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
+    envelope, msg_signature = encrypt_callback(inner_xml, token, aes_key, component_appid,
+                                               timestamp, nonce)
+    args = {"timestamp": timestamp, "nonce": nonce, "encrypt_type": "aes",
+            "signature": callback_signature(token, timestamp, nonce),
+            "msg_signature": msg_signature}
+    return args, envelope
+
+
+def nearby_poi_audit_xml(fake, appid, poi_id, *, passed, reason="", status=None):
+    """WeChat audits a 附近小程序 address: the fake's state changes as getnearbypoilist will
+    show it, and this is the add_nearby_poi_audit_info event it pushes (event status:
+    3 passed, 2 failed)."""
+    poi = fake.apps[appid]["pois"][poi_id]
+    poi.update(audit_status=5 if passed else 4, refuse_reason="" if passed else reason)
+    status = status if status is not None else (3 if passed else 2)
+    return (f"<xml><ToUserName><![CDATA[gh_{appid[2:14]}]]></ToUserName>"
+            f"<FromUserName><![CDATA[o{secrets.token_hex(13)}]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime>"
+            f"<MsgType><![CDATA[event]]></MsgType>"
+            f"<Event><![CDATA[add_nearby_poi_audit_info]]></Event>"
+            f"<audit_id>{fake.apps[appid].get('poi_audit_ids', {}).get(poi_id, '')}</audit_id>"
+            f"<status>{status}</status>"
+            f"<reason><![CDATA[{'' if passed else reason}]]></reason>"
+            f"<poi_id>{poi_id}</poi_id></xml>")
+
+
 def ticket_xml(component_appid, ticket):
     return (f"<xml><AppId><![CDATA[{component_appid}]]></AppId>"
             f"<CreateTime>{int(time.time())}</CreateTime>"
@@ -302,6 +332,7 @@ def _add_poi(fake, record, payload):
                            "audit_status": 3, "display_status": 0, "refuse_reason": ""}
     data = {"audit_id": str(secrets.randbelow(10 ** 9)), "poi_id": poi_id,
             "related_credential": payload["related_credential"]}
+    app.setdefault("poi_audit_ids", {})[poi_id] = data["audit_id"]  # not in the list API
     return {"errcode": 0, "errmsg": "ok", "data": data}
 
 
@@ -347,6 +378,9 @@ def _monthly(fake, record, payload):
 @api_route("datacube/getweanalysisappiduserportrait")
 def _portrait(fake, record, payload):
     begin, end = _dates(payload)
+    errcode = fake.apps[record["appid"]].get("portrait_errcode")
+    if errcode:  # a test makes WeChat refuse this one kind
+        return {"errcode": errcode, "errmsg": "refused by the test"}
     portrait = fake.apps[record["appid"]]["portrait"]
     return {"ref_date": f"{begin}-{end}", "visit_uv_new": portrait, "visit_uv": portrait}
 

@@ -4,6 +4,8 @@
   with MD5 or HMAC-SHA256 by this module's own code (not wechatpy's, so a signing bug in one
   cannot cancel itself out); TLS client certificates are emulated: the transport adapter
   forwards the certificate file's PEM in a header, the way a TLS-terminating proxy does.
+* WeChat Pay APIv3 (api.mch.weixin.qq.com/v3/...): JSON, RSA request and reply signatures,
+  platform certificates encrypted with the APIv3 key (tests/fakes/pay_v3.py).
 * Official account / mini program / component (api.weixin.qq.com): JSON with errcode.
 
 The app reaches it through ``FakeWeChatAdapter``, a requests transport adapter mounted on
@@ -77,6 +79,8 @@ class FakeMerchant:
     appids: set
     balance_fen: int = 1_000_000
     cert_serials: set = field(default_factory=set)
+    apiv3_key: str = None
+    v3_public_keys: dict = field(default_factory=dict)  # API certificate serial -> public key
 
 
 class FakeWeChat:
@@ -90,6 +94,7 @@ class FakeWeChat:
         self.tokens = {}        # access_token -> appid
         self.down = False       # True: every request gets HTTP 502, as when WeChat is down
         self.forge_replies = False  # True: replies are signed with a wrong key
+        self.v3_platform = None     # the fake's own RSA platform key and certificate (v3)
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.port = self.server.server_address[1]
@@ -169,15 +174,20 @@ class FakeWeChat:
                 host = self.headers.get("X-Fake-Host", "")
                 record = {"method": method, "host": host, "path": parts.path,
                           "query": parse_qs(parts.query), "body": body,
-                          "cert": self.headers.get("X-Client-Cert")}
+                          "cert": self.headers.get("X-Client-Cert"),
+                          "raw_path": self.path, "headers": dict(self.headers.items())}
                 with fake.lock:
                     fake.requests.append(record)
+                    extra = {}
                     if fake.down:
                         status, ctype, payload = 502, "text/plain", b"Bad Gateway"
                     else:
-                        status, ctype, payload = fake.route(record)
+                        status, ctype, payload, *more = fake.route(record)
+                        extra = more[0] if more else {}
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
+                for name, value in extra.items():  # v3 reply signature headers
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
@@ -185,6 +195,10 @@ class FakeWeChat:
         return Handler
 
     def route(self, record):
+        if record["host"] == "api.mch.weixin.qq.com" and record["path"].startswith("/v3/"):
+            from tests.fakes.pay_v3 import route_v3
+
+            return route_v3(self, record)
         if record["host"] == "api.mch.weixin.qq.com":
             handler = PAY_ROUTES.get(record["path"].lstrip("/"))
             if handler is None:

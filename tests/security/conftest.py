@@ -447,6 +447,25 @@ def _plant(world):
             world.planted += [(AuditLog, log.id), (Task, task.id), (Shop, shop.id),
                               (MerchantRole, merchant_role.id)]
             world.planted += _plant_payment(db.session, merchant_id, name, tag)
+            world.planted += _plant_media(world, db.session, merchant_id)
+
+
+def _plant_media(world, session, merchant_id):
+    """A 素材库 file with its stored bytes (the row factory's placeholder has none)."""
+    import io
+
+    from PIL import Image
+
+    from app.services import media
+
+    stream = io.BytesIO()
+    Image.new("RGB", (8, 8), "green").save(stream, format="PNG")
+    storage = media.storage_for(world.app.config)
+    row = media.upload_media(session, merchant_id=merchant_id, storage=storage,
+                             filename="crawler.png", data=stream.getvalue())
+    session.commit()
+    world.paths += [storage._path(row.storage_key), storage._path(row.thumb_key)]
+    return [(type(row), row.id)]
 
 
 def _plant_payment(session, merchant_id, name, tag):

@@ -59,6 +59,17 @@ PUBLIC_ENDPOINTS = {
     "api_v1.bind": "用户绑定: follower-token auth, JSON 401 without it; "
                    "tests/views/test_official_account_binding.py",
 }
+# 品牌内容 shop API (app/api/content.py): public and read-only, no session or token; it
+# runs in the shop's merchant's tenant scope and returns only published, visible content
+# (tests/views/test_content.py, tests/views/test_certification.py).
+PUBLIC_ENDPOINTS.update({
+    "api_v1.shop_badges": "商家荣誉 badges of a shop: approved/confirmed flags only",
+    "api_v1.shop_articles": "a shop's published, visible articles",
+    "api_v1.shop_article": "one published, visible article of the shop's merchant, else 404",
+    "api_v1.shop_about": "a shop's 关于我们 page",
+    "api_v1.shop_focus_images": "a shop's active brand focus images",
+    "api_v1.shop_content_file": "an image that the shop's public content shows, else 404",
+})
 # The shop JSON API (app/api/): no session, a signed member token in the Authorization
 # header instead. Logged out (no token) each answers a Chinese JSON 401; a token of one
 # merchant's member never reaches another merchant's rows (test_member_api_* below).
@@ -66,6 +77,66 @@ MEMBER_TOKEN_ENDPOINTS = {
     "api_v1.profile": "the token's member's own profile, inside the token merchant's scope",
     "api_v1.sign_in": "签到 of the token's member, inside the token merchant's scope",
 }
+# Members (issue #4): addresses and 分销 of the token's member (tests/views/
+# test_member_address.py, test_distribution_api.py); 商城注册 is public: the shop names the
+# merchant, a phone + SMS code is the proof (tests/views/test_member_register.py).
+MEMBER_TOKEN_ENDPOINTS.update({
+    "api_v1.addresses": "the token's member's own addresses",
+    "api_v1.address_create": "adds an address to the token's member",
+    "api_v1.address_update": "edits the token's member's own address, else 404",
+    "api_v1.address_default": "sets the token's member's own default address, else 404",
+    "api_v1.address_delete": "deletes the token's member's own address, else 404",
+    "api_v1.distribution_status": "the token's member's own distributor application",
+    "api_v1.distribution_apply": "申请分销商 for the token's member",
+    "api_v1.distribution_ledger": "the token's member's own commission ledger",
+    "api_v1.distribution_withdrawals": "the token's member's own withdrawal requests",
+    "api_v1.distribution_withdraw": "a withdrawal request of the token's member",
+})
+# Orders (issue #6, app/api/order.py): the token's member's own orders only; another
+# member's or merchant's order number is a 404 (tests/views/test_order.py).
+MEMBER_TOKEN_ENDPOINTS.update({
+    "api_v1.place_order": "下单 for the token's member, with SKUs and a shop of its merchant",
+    "api_v1.my_orders": "the token's member's own orders",
+    "api_v1.my_order": "one of the token's member's own orders, else 404",
+    "api_v1.pay": "pays the token's member's own order (储值卡/积分), else 404",
+    "api_v1.cancel": "cancels the token's member's own order, else 404",
+    "api_v1.confirm_receipt": "确认收货 of the token's member's own order, else 404",
+})
+# 售后 (issue #6, app/api/after_sale.py): only the token's member's own orders and
+# after-sales; anything else is a 404 (tests/views/test_after_sale.py).
+MEMBER_TOKEN_ENDPOINTS.update({
+    "api_v1.apply_after_sale": "申请售后 on the token's member's own order, else 404",
+    "api_v1.after_sale_detail": "the token's member's own after-sale, else 404",
+    "api_v1.after_sale_return": "退货运单 of the token's member's own after-sale, else 404",
+    "api_v1.after_sale_confirm": "换货收货 of the token's member's own after-sale, else 404",
+})
+# 优惠券 (issue #6, app/api/coupon.py): claims and codes for the token's member; another
+# merchant's batch is a 404 (tests/views/test_marketing.py).
+MEMBER_TOKEN_ENDPOINTS.update({
+    "api_v1.claim_coupon": "领取 one coupon of a batch of the token's merchant, else 404",
+    "api_v1.bind_coupon_code": "a 复用券 code of the token's merchant for the token's member",
+    "api_v1.my_coupons": "the token's member's own coupons",
+})
+PUBLIC_ENDPOINTS.update({
+    "api_v1.register_code": "商城注册 SMS code for a phone that is not a member of the shop's "
+                            "merchant; rate-limited per phone (binding's limits)",
+    "api_v1.register": "商城注册: a valid single-use SMS code for the phone is the proof",
+})
+# 商城装修 / 素材库 shop API (app/api/decoration.py): public and read-only; the shop (or the
+# file's token) sets the tenant scope; only published versions and on-shelf products are
+# shown (tests/views/test_decoration.py, tests/views/test_media.py).
+PUBLIC_ENDPOINTS.update({
+    "api_v1.shop_page": "a shop's published page (home or id) with on-shelf product cards",
+    "api_v1.product_image": "a focus image of an on-shelf product of the shop's merchant, else 404",
+    "api_v1.media_file": "a 素材库 file by its unguessable 32-character token, else 404",
+    "api_v1.media_thumb": "the thumbnail of a 素材库 file by its token, else 404",
+})
+# WeChat (issue #3): the component's 消息与事件接收 URL for authorized mini programs.
+PUBLIC_ENDPOINTS.update({
+    "wechat_component.authorizer_event": "the component's 消息与事件接收 URL: signature + "
+                                         "msg_signature + AES decryption are the auth; "
+                                         "tests/views/test_mini_program_nearby_audit.py",
+})
 AUTHENTICATED_ONLY_ENDPOINTS = {
     "HomeView.index": "the home page: every account has one, each card checks its permission",
     "PasswordView.change": "every account changes its own password",
@@ -182,7 +253,82 @@ ARG_FILLERS = {
     # request must change nothing whatever the token (their own tests use real tokens).
     "token": lambda world, view, endpoint, key: ["crawler-unknown-token"],
 }
+
+
+def _model_pk_filler(module, name):
+    def fill(world, view, endpoint, key):
+        import importlib
+
+        model = getattr(importlib.import_module(module), name)
+        return [_pk_or_placeholder(world.model_pk(model, key))]
+    return fill
+
+
+# Shop API arguments (app/api/content.py): a shop and an article of the target merchant.
+ARG_FILLERS.setdefault("shop_id", _model_pk_filler("app.models.shop", "Shop"))
+ARG_FILLERS.setdefault("article_id", _model_pk_filler("app.models.content", "Article"))
+# Shop API (app/api/member_address.py): an address id of the target merchant.
+ARG_FILLERS.setdefault("address_id", lambda world, view, endpoint, key: [_pk_or_placeholder(
+    world.model_pk(__import__("app.models.member", fromlist=["MemberAddress"]).MemberAddress,
+                   key))])
+# Shop page API (app/api/decoration.py): the home page, which every demo shop publishes.
+ARG_FILLERS.setdefault("page_ref", lambda world, view, endpoint, key: ["home"])
+# The component's 消息与事件接收 URL (app/wechat/component_callback.py): an unsigned
+# request changes nothing whatever the mini program AppID.
+ARG_FILLERS.setdefault("appid", lambda world, view, endpoint, key: ["wx0000000000000000"])
+# Shop API (app/api/coupon.py): a coupon batch of the target merchant.
+ARG_FILLERS.setdefault("batch_id", _model_pk_filler("app.models.marketing", "CouponBatch"))
 ROW_ARGS = {"pk", "filename"}  # arguments that name a row (or a row's file) of the target
+# Fulfilment pages (app/views/fulfilment*.py): an order, a refund, a batch-shipping file of
+# the target merchant, each naming a row.
+ARG_FILLERS.setdefault("order_id", _model_pk_filler("app.models.order", "Order"))
+ARG_FILLERS.setdefault("refund_id", _model_pk_filler("app.models.fulfilment", "Refund"))
+ARG_FILLERS.setdefault("shipping_batch_id", _model_pk_filler("app.models.fulfilment",
+                                                               "ShippingBatch"))
+ROW_ARGS |= {"order_id", "refund_id", "shipping_batch_id"}
+
+
+def _column_filler(module, name, column):
+    """A value of ``column`` (an order number...) of a row of the target merchant."""
+    def fill(world, view, endpoint, key):
+        import importlib
+
+        from app.extensions import db
+        from app.tenancy import platform_scope
+
+        model = getattr(importlib.import_module(module), name)
+        pk = world.model_pk(model, key)
+        with world.app.app_context(), platform_scope():
+            row = db.session.get(model, pk) if pk is not None else None
+            return [str(getattr(row, column)) if row is not None else "none"]
+    return fill
+
+
+# Shop API (app/api/after_sale.py, app/api/order.py): numbers, not ids.
+ARG_FILLERS.setdefault("order_no", _column_filler("app.models.order", "Order", "order_no"))
+def _after_sale_no(world, view, endpoint, key):
+    """An after-sale of the target merchant's first normal member: the member whose token
+    the API probes sign (``_member_token``), so A's own token reaches it."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models.fulfilment import AfterSale
+    from app.models.member import Member
+    from app.tenancy import platform_scope
+
+    pk = world.model_pk(AfterSale, key)
+    with world.app.app_context(), platform_scope():
+        row = db.session.get(AfterSale, pk) if pk is not None else None
+        if row is None:
+            return ["none"]
+        row.member_id = db.session.execute(select(Member.id).where(
+            Member.merchant_id == row.merchant_id, Member.status == "normal")
+            .order_by(Member.id).limit(1)).scalar()
+        db.session.commit()
+        return [row.after_sale_no]
+
+
+ARG_FILLERS.setdefault("after_sale_no", _after_sale_no)
 
 
 @dataclass

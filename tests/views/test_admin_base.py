@@ -306,3 +306,24 @@ def test_oversize_request_gets_a_chinese_message(app, login_as):
         app.config["MAX_CONTENT_LENGTH"] = 10 * 1024 * 1024
     assert response.status_code == 413
     assert "上传的文件太大" in response.get_data(as_text=True)
+
+
+def test_orm_guard_filters_counts_that_name_no_entity_column(app):
+    """``select(func.count()).select_from(Model)`` carries the model only in its FROM
+    clause; the guard must still scope it to the tenant (it counted every merchant)."""
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models.shop import Shop
+    from app.tenancy import platform_scope, tenant_scope
+
+    mid = merchant_id(app, "鲜果时光")
+    with app.app_context():
+        with platform_scope():
+            everyone = db.session.execute(select(func.count(Shop.id))).scalar()
+            own = db.session.execute(
+                select(func.count(Shop.id)).where(Shop.merchant_id == mid)).scalar()
+        with tenant_scope(mid):
+            counted = db.session.execute(select(func.count()).select_from(Shop)).scalar()
+    assert own < everyone
+    assert counted == own

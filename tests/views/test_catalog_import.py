@@ -105,3 +105,53 @@ def test_a_large_file_runs_as_a_task_center_job(app, login_as):
                                   .order_by(Task.id.desc())).scalars().first()
         assert task.status == "done" and "job.csv" in task.title
     assert products(app, name="任务导入00007")[0]["stock"] == 2
+
+
+def audit_entries(app, **where):
+    from app.extensions import db
+    from app.models.audit import AuditLog
+    from app.tenancy import tenant_scope
+
+    with app.app_context(), tenant_scope(merchant_id(app, "鲜果时光")):
+        query = select(AuditLog)
+        for key, value in where.items():
+            query = query.where(getattr(AuditLog, key) == value)
+        return db.session.execute(query.order_by(AuditLog.id)).scalars().all()
+
+
+def test_import_is_bulk_with_one_audit_entry_and_a_ledger_row_per_opening_stock(app, login_as):
+    import json
+
+    client = login_as("owner_a")
+    before_audit = len(audit_entries(app))
+    data = "商品名称,售价,库存,商品编号\n" + "".join(
+        f"审计导入{n:03d},{n}.5,{n % 3},AU-{n}\n" for n in range(40))
+    assert "导入成功，共新增 40 条商品" in upload(client, "audit.csv", data.encode()
+                                           ).get_data(as_text=True)
+    new = audit_entries(app)[before_audit:]
+    assert [(e.entity, e.action) for e in new] == [("Product", "导入")]  # not 80 rows
+    detail = json.loads(new[0].changes)
+    assert detail["新增数量"] == 40 and detail["文件"] == "audit.csv"
+    rows = sorted((p for p in products(app) if p["name"].startswith("审计导入")),
+                  key=lambda p: p["name"])
+    assert len(rows) == 40
+    for n, row in enumerate(rows):  # ids came back in row order: each SKU its own product's
+        assert row["price"] == row["skus"][0][1] and str(row["price"]) == f"{n}.50"
+        assert row["skus"] == [(n % 3, row["price"])] and row["stock"] == n % 3
+        assert row["ledger"] == ([n % 3] if n % 3 else [])
+
+
+def test_import_without_returning_in_order_writes_the_same_rows(app, login_as, monkeypatch):
+    """A database with neither batched RETURNING in order nor SQLite's consecutive rowids
+    (MySQL/MariaDB) takes the one-INSERT-per-row path: same products, SKUs, ledger rows."""
+    from app.services import catalog_import
+
+    monkeypatch.setattr(catalog_import, "_returning_in_order", lambda session: False)
+    monkeypatch.setattr(catalog_import, "_contiguous_rowids", lambda session: False)
+    client = login_as("owner_a")
+    data = "商品名称,售价,库存\n逐行导入甲,3,4\n逐行导入乙,5,0\n".encode()
+    assert "导入成功，共新增 2 条商品" in upload(client, "rows.csv", data).get_data(as_text=True)
+    [first] = products(app, name="逐行导入甲")
+    [second] = products(app, name="逐行导入乙")
+    assert first["skus"] == [(4, first["price"])] and first["ledger"] == [4]
+    assert second["skus"] == [(0, second["price"])] and second["ledger"] == []

@@ -321,6 +321,9 @@ def _strings_in(value):
             elif isinstance(item, str) and CJK.search(item):
                 found.append(item)
         return found
+    if "<" in value:  # rich text (articles, descriptions): its text pieces are data
+        pieces = [p.strip() for p in re.split(r"<[^>]*>", value)]
+        return [value] + [p for p in pieces if p and CJK.search(p)]
     return [value] if CJK.search(value) else []
 
 

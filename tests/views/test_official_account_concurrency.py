@@ -21,7 +21,7 @@ def test_parallel_code_requests_never_pass_the_daily_limit(app):
     from app.extensions import db
     from app.models.base import china_now
     from app.models.official_account import SmsCode, SmsDailyQuota
-    from app.services import official_account as service
+    from app.services import binding as service
     from app.tenancy import platform_scope, tenant_scope
 
     with app.app_context():

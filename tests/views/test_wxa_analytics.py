@@ -66,3 +66,44 @@ def test_sync_without_a_mini_program(app, component, login_as):
     page = _sync(login_as("owner_b")).get_data(as_text=True)
     assert "请先在“开通小程序”中开通或绑定小程序" in page
     assert _cache(app, "茶语小铺") == before
+
+
+# -- the sync status the page shows (the RQ job has no one else to tell) --------------------
+def _status(app, name="鲜果时光"):
+    from app.models.wechat import MiniProgramConfig
+
+    config, = rows(app, MiniProgramConfig, merchant_id=merchant_id(app, name))
+    return config.analytics_synced_at, config.analytics_error
+
+
+def test_rq_job_failure_is_shown_on_the_page_in_chinese(app, wechat, bound):
+    from app.workers.mini_program import sync_analytics
+
+    # What an RQ worker runs: the job function, in the worker's app context.
+    wechat.down = True
+    with app.app_context():
+        results = sync_analytics(merchant_id(app, "鲜果时光"))
+    assert all(error is not None for error in results.values())
+    synced_at, error = _status(app)
+    assert synced_at is not None and "网络错误" in error
+    page = bound.get("/miniprogram/analytics/").get_data(as_text=True)
+    assert 'id="wxa-sync-status"' in page and "失败：" in page and "网络错误" in page
+
+    # One kind refused by WeChat: the others are cached, the refusal is shown.
+    wechat.down = False
+    wechat.apps[MINI]["portrait_errcode"] = 61501
+    with app.app_context():
+        results = sync_analytics(merchant_id(app, "鲜果时光"))
+    assert results["summary"] is None and results["portrait"] is not None
+    assert _status(app)[1] == "统计日期范围错误"
+    page = bound.get("/miniprogram/analytics/").get_data(as_text=True)
+    assert "统计日期范围错误" in page and "1520" in page
+
+    # The next good run clears the error and shows the time.
+    del wechat.apps[MINI]["portrait_errcode"]
+    with app.app_context():
+        sync_analytics(merchant_id(app, "鲜果时光"))
+    synced_at, error = _status(app)
+    assert error is None
+    page = bound.get("/miniprogram/analytics/").get_data(as_text=True)
+    assert f"上次同步：{synced_at:%Y-%m-%d %H:%M}" in page and "失败：" not in page

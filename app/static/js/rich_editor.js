@@ -1,0 +1,63 @@
+/* 商品描述: a Quill rich-text editor over the description textarea.
+ * The textarea stays the submitted field (the server sanitises it with nh3 on save);
+ * without the vendor file (make install not run) the textarea is used as is and a Chinese
+ * notice says why. Images are inserted by http(s) address: pasted data: images would be
+ * removed by the sanitiser, so the image button asks for an address instead. */
+(function () {
+  var area = document.querySelector('textarea[data-rich-editor]');
+  if (!area) return;
+  var missing = document.getElementById('rich-editor-missing');
+  if (typeof window.Quill === 'undefined') {
+    if (missing) missing.style.display = '';
+    return;
+  }
+  var holder = document.createElement('div');
+  holder.className = 'md-rich-editor';
+  area.parentNode.insertBefore(holder, area);
+  var quill = new window.Quill(holder, {
+    theme: 'snow',
+    placeholder: area.getAttribute('data-placeholder') || '',
+    modules: {
+      toolbar: {
+        container: [[{header: [2, 3, false]}], ['bold', 'italic', 'underline', 'strike'],
+                    [{list: 'ordered'}, {list: 'bullet'}], ['blockquote', 'link', 'image'],
+                    ['clean']],
+        handlers: {
+          image: function () {
+            var url = window.prompt(area.getAttribute('data-image-prompt'));
+            if (!url) return;
+            if (!/^https?:\/\//i.test(url)) { window.alert(area.getAttribute('data-image-invalid')); return; }
+            var range = quill.getSelection(true);
+            quill.insertEmbed(range.index, 'image', url, 'user');
+          }
+        }
+      }
+    }
+  });
+  if (area.value) quill.clipboard.dangerouslyPasteHTML(0, area.value, 'silent');
+  area.style.display = 'none';
+  var source = false;
+  function sync() {
+    if (source) return;  // the textarea is being edited directly
+    area.value = quill.getLength() > 1 ? quill.getSemanticHTML() : '';
+  }
+  quill.on('text-change', sync);
+  area.form.addEventListener('submit', sync);
+  var toggle = document.getElementById('rich-editor-source');
+  if (toggle) {
+    toggle.style.display = '';
+    toggle.addEventListener('click', function () {
+      if (!source) { sync(); source = true; }
+      else {
+        source = false;
+        quill.setContents([], 'silent');
+        quill.clipboard.dangerouslyPasteHTML(0, area.value, 'silent');
+        sync();
+      }
+      area.style.display = source ? '' : 'none';
+      holder.style.display = source ? 'none' : '';
+      quill.getModule('toolbar').container.style.display = source ? 'none' : '';
+      toggle.textContent = source ? toggle.getAttribute('data-editor') : toggle.getAttribute('data-source');
+    });
+  }
+})();

@@ -1,0 +1,338 @@
+"""品牌内容编辑 through the test client: 焦点图管理, two-step articles, 目录, 关于商城, and the
+public shop API that shows only published, visible content of the shop's own merchant."""
+import io
+import re
+from datetime import timedelta
+
+from PIL import Image
+from sqlalchemy import select
+
+from tests.conftest import merchant_id
+
+HOSTILE = ('<script>alert(1)</script><p onclick="steal()">正文<b>加粗</b></p>'
+           '<a href="javascript:alert(2)">链接</a><img src="https://img.example/a.png" '
+           'onerror="evil()"><iframe src="https://evil.example"></iframe>'
+           '<style>body{display:none}</style><video src="https://v.example/a.mp4" controls>'
+           '</video>')
+
+
+def png(color=(200, 30, 30)):
+    stream = io.BytesIO()
+    Image.new("RGB", (8, 8), color).save(stream, format="PNG")
+    return stream.getvalue()
+
+
+def rows(app, merchant_name, statement):
+    from app.extensions import db
+    from app.tenancy import tenant_scope
+
+    with app.app_context(), tenant_scope(merchant_id(app, merchant_name)):
+        result = db.session.execute(statement).all()
+        db.session.expunge_all()  # ORM rows stay readable after the session closes
+        db.session.rollback()
+        return result
+
+
+def first(app, merchant_name, statement):
+    found = rows(app, merchant_name, statement)
+    return found[0][0] if found else None
+
+
+def shop_ids(app, merchant_name):
+    from app.models.shop import Shop
+
+    return [r[0] for r in rows(app, merchant_name, select(Shop.id).order_by(Shop.id))]
+
+
+def product_id(app, merchant_name):
+    from app.models.catalog import Product
+
+    return first(app, merchant_name, select(Product.id).where(Product.status == "on_shelf")
+                 .order_by(Product.id))
+
+
+def category_id(app, merchant_name, name="新品资讯"):
+    from app.models.content import ArticleCategory
+
+    return first(app, merchant_name, select(ArticleCategory.id).where(
+        ArticleCategory.name == name))
+
+
+def article(app, merchant_name, title):
+    from app.models.content import Article
+
+    found = rows(app, merchant_name, select(Article).where(Article.title == title))
+    return found[0][0] if found else None
+
+
+def api(client, path):
+    return client.get(f"/api/v1{path}")
+
+
+def add_article(client, app, title, **extra):
+    token = client.csrf("/articleview/add")
+    form = {"title": title, "summary": "摘要", "category": str(category_id(app, "鲜果时光")),
+            "csrf_token": token}
+    form.update(extra)
+    return client.post("/articleview/add", data=form)
+
+
+# -- articles ------------------------------------------------------------------------------
+def test_new_article_is_two_steps_and_publish_shows_it_in_the_shop_api(app, login_as):
+    client = login_as("owner_a")
+    head = product_id(app, "鲜果时光")
+    response = add_article(client, app, "两步发布的文章", head_product=str(head))
+    assert response.status_code == 302
+    created = article(app, "鲜果时光", "两步发布的文章")
+    assert response.location.endswith(f"/articleview/body/{created.id}")
+    assert not created.published and created.head_product_id == head
+    shop = shop_ids(app, "鲜果时光")[0]
+    listed = api(app.test_client(), f"/shops/{shop}/articles").get_json()["articles"]
+    assert created.id not in [a["id"] for a in listed], "a draft must not be public"
+    assert api(app.test_client(), f"/shops/{shop}/articles/{created.id}").status_code == 404
+
+    page = client.get(f"/articleview/body/{created.id}").get_data(as_text=True)
+    assert "立即发布" in page and "第二步" in page
+    response = client.post(f"/articleview/body/{created.id}", data={
+        "body": HOSTILE, "submit_action": "publish", "csrf_token": client.csrf()})
+    assert response.status_code == 302
+    stored = article(app, "鲜果时光", "两步发布的文章")
+    assert stored.published and stored.visible and stored.published_at is not None
+    for bad in ("<script", "onclick", "javascript:", "onerror", "<iframe", "<style", "steal"):
+        assert bad not in stored.body, bad
+    assert "<b>加粗</b>" in stored.body and "<video" in stored.body and "<img" in stored.body
+
+    public = app.test_client()
+    listed = api(public, f"/shops/{shop}/articles").get_json()["articles"]
+    assert created.id in [a["id"] for a in listed]
+    detail = api(public, f"/shops/{shop}/articles/{created.id}").get_json()
+    assert detail["title"] == "两步发布的文章" and "<script" not in detail["body"]
+    assert detail["head_product"]["id"] == head and detail["tail_product"] is None
+    # Every shop of the merchant shows the same articles; another merchant's shop does not.
+    other_shop = shop_ids(app, "茶语小铺")[0]
+    assert api(public, f"/shops/{other_shop}/articles/{created.id}").status_code == 404
+    assert created.id not in [a["id"] for a in api(
+        public, f"/shops/{other_shop}/articles").get_json()["articles"]]
+
+    # 隐藏 takes it off the shop at once; 显示 brings it back.
+    client.post(f"/articleview/action/hide_article/{created.id}",
+                data={"csrf_token": client.csrf()})
+    assert api(public, f"/shops/{shop}/articles/{created.id}").status_code == 404
+    client.post(f"/articleview/action/show_article/{created.id}",
+                data={"csrf_token": client.csrf()})
+    assert api(public, f"/shops/{shop}/articles/{created.id}").status_code == 200
+    shown = client.get(f"/articleview/show/{created.id}").get_data(as_text=True)
+    assert "<b>加粗</b>" in shown and "<script>alert" not in shown and "已发布" in shown
+
+
+def test_article_limits_are_shown_at_the_field_and_nothing_is_saved(app, login_as):
+    client = login_as("owner_a")
+    other_product = product_id(app, "茶语小铺")
+    text = add_article(client, app, "长" * 65, summary="摘" * 201,
+                       video="http://v.example/a.avi",
+                       head_product=str(other_product)).get_data(as_text=True)
+    assert "文章标题须为 2-64 个字" in text
+    assert "摘要不能超过 200 个字" in text
+    assert "mp4 视频地址" in text
+    assert "所选内容无效或已被删除" in text
+    assert article(app, "鲜果时光", "长" * 65) is None
+    # The typed values stay in the form.
+    assert "摘" * 201 in text
+    # A video from another merchant's 素材库 token is refused too.
+    text = add_article(client, app, "素材库视频", video="/api/v1/media/" + "A" * 32).get_data(
+        as_text=True)
+    assert "素材不存在或不属于本商家" in text
+    assert article(app, "鲜果时光", "素材库视频") is None
+
+
+def test_body_over_the_limit_keeps_the_draft_and_the_typed_text(app, login_as):
+    client = login_as("owner_a")
+    add_article(client, app, "超长正文")
+    created = article(app, "鲜果时光", "超长正文")
+    client.post(f"/articleview/body/{created.id}", data={
+        "body": "<p>第一版</p>", "submit_action": "save", "csrf_token": client.csrf()})
+    response = client.post(f"/articleview/body/{created.id}", data={
+        "body": "<p>" + "字" * 60001 + "</p>", "submit_action": "publish",
+        "csrf_token": client.csrf()})
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "不能超过 60000 个字符" in text and "字" * 1000 in text
+    stored = article(app, "鲜果时光", "超长正文")
+    assert stored.body == "<p>第一版</p>" and not stored.published
+
+
+def test_publish_action_skips_articles_without_body_and_future_time_is_scheduled(app,
+                                                                                 login_as):
+    from app.models.base import china_now
+
+    client = login_as("owner_a")
+    add_article(client, app, "没有正文")
+    empty = article(app, "鲜果时光", "没有正文")
+    client.post(f"/articleview/action/publish/{empty.id}", data={"csrf_token": client.csrf()})
+    assert not article(app, "鲜果时光", "没有正文").published
+    later = (china_now() + timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S")
+    add_article(client, app, "定时文章", published_at=later)
+    scheduled = article(app, "鲜果时光", "定时文章")
+    assert scheduled.published_at is not None, "the publish time was not saved"
+    response = client.post(f"/articleview/body/{scheduled.id}", data={
+        "body": "<p>明天见</p>", "submit_action": "publish", "csrf_token": client.csrf()},
+        follow_redirects=True)
+    assert "将于" in response.get_data(as_text=True)
+    shop = shop_ids(app, "鲜果时光")[0]
+    assert api(app.test_client(), f"/shops/{shop}/articles/{scheduled.id}").status_code == 404
+    listed = client.get("/articleview/list/").get_data(as_text=True)
+    assert "定时发布" in listed and "草稿" in listed
+
+
+def test_other_merchant_cannot_open_or_change_an_article(app, login_as):
+    client_a = login_as("owner_a")
+    add_article(client_a, app, "A 的私有草稿")
+    mine = article(app, "鲜果时光", "A 的私有草稿")
+    client_b = login_as("owner_b")
+    for url in (f"/articleview/show/{mine.id}", f"/articleview/body/{mine.id}",
+                f"/articleview/edit/{mine.id}"):
+        assert client_b.get(url).status_code == 404, url
+    response = client_b.post(f"/articleview/body/{mine.id}", data={
+        "body": "<p>B 改写</p>", "submit_action": "publish", "csrf_token": client_b.csrf()})
+    assert response.status_code == 404
+    client_b.post(f"/articleview/action/publish/{mine.id}", data={"csrf_token": client_b.csrf()})
+    assert not article(app, "鲜果时光", "A 的私有草稿").published
+    assert "A 的私有草稿" not in client_b.get("/articleview/list/").get_data(as_text=True)
+    # B's category dropdown and product search offer none of A's rows.
+    form = client_b.get("/articleview/add").get_data(as_text=True)
+    assert "新品资讯" in form and f'value="{category_id(app, "鲜果时光")}"' not in form
+    related = client_b.get("/articleview/related/head_product").get_json()["results"]
+    a_products = {r[0] for r in rows(app, "鲜果时光", select(
+        __import__("app.models.catalog", fromlist=["Product"]).Product.id))}
+    assert related and not a_products & {r["id"] for r in related}
+
+
+def test_demo_articles_categories_and_drafts(app):
+    shop = shop_ids(app, "茶语小铺")[0]
+    listed = api(app.test_client(), f"/shops/{shop}/articles").get_json()["articles"]
+    titles = [a["title"] for a in listed]
+    assert "茶语小铺：我们的品牌故事" in titles
+    assert "茶语小铺：如何挑选与保存" not in titles  # the demo draft
+    category = category_id(app, "茶语小铺", "品牌故事")
+    by_category = api(app.test_client(), f"/shops/{shop}/articles?category={category}")
+    assert [a["title"] for a in by_category.get_json()["articles"]] == ["茶语小铺：我们的品牌故事"]
+    assert api(app.test_client(), f"/shops/{shop}/articles?page=x").status_code == 400
+    assert api(app.test_client(), "/shops/99999999/articles").status_code == 404
+
+
+# -- 目录管理 -------------------------------------------------------------------------------
+def test_category_name_is_unique_and_a_used_category_is_not_deleted(app, login_as):
+    from app.models.content import ArticleCategory
+
+    client = login_as("owner_a")
+    token = client.csrf("/articlecategoryview/add")
+    text = client.post("/articlecategoryview/add", data={
+        "name": "新品资讯", "sort": "1", "csrf_token": token}).get_data(as_text=True)
+    assert "目录名称“新品资讯”已存在" in text
+    text = client.post("/articlecategoryview/add", data={
+        "name": "目" * 21, "sort": "1", "csrf_token": token}).get_data(as_text=True)
+    assert "目录名称须为 1-20 个字" in text
+    # The same name in another merchant is fine (names are per merchant).
+    client_b = login_as("owner_b")
+    client_b.post("/articlecategoryview/add", data={
+        "name": "仅茶语目录", "sort": "1", "csrf_token": client_b.csrf("/articlecategoryview/add")})
+    client.post("/articlecategoryview/add", data={
+        "name": "仅茶语目录", "sort": "1", "csrf_token": token})
+    assert first(app, "鲜果时光", select(ArticleCategory.id).where(
+        ArticleCategory.name == "仅茶语目录"))
+    used = category_id(app, "鲜果时光", "品牌故事")
+    response = client.post(f"/articlecategoryview/delete/{used}", data={"csrf_token": token},
+                           follow_redirects=True)
+    assert "该目录下还有文章" in response.get_data(as_text=True)
+    assert category_id(app, "鲜果时光", "品牌故事") == used
+
+
+# -- 焦点图管理 -----------------------------------------------------------------------------
+def test_focus_image_needs_an_image_and_a_link_of_this_merchant(app, login_as):
+    from app.models.content import BrandFocusImage
+
+    client = login_as("owner_a")
+    page = client.get("/brandfocusimageview/list/").get_data(as_text=True)
+    assert "示例" in page and "md-phone" in page and "焦点图（轮播）" in page
+    token = client.csrf("/brandfocusimageview/add")
+    base = {"title": "双十二", "sort": "1", "active": "y", "csrf_token": token}
+    text = client.post("/brandfocusimageview/add", data=dict(base, link="")).get_data(
+        as_text=True)
+    assert "请上传焦点图图片" in text
+    other = product_id(app, "茶语小铺")
+    for link, message in ((f"product:{other}", "链接的商品不存在"),
+                          ("javascript:alert(1)", "链接格式不正确"),
+                          ("article:99999999", "链接的文章不存在")):
+        text = client.post("/brandfocusimageview/add", data=dict(
+            base, link=link, image=(io.BytesIO(png()), "a.png")),
+            content_type="multipart/form-data").get_data(as_text=True)
+        assert message in text, link
+    assert not first(app, "鲜果时光", select(BrandFocusImage.id).where(
+        BrandFocusImage.title == "双十二"))
+    text = client.post("/brandfocusimageview/add", data=dict(
+        base, link="https://evil.example/x.gif", image=(io.BytesIO(b"GIF89a not really"),
+                                                        "x.gif")),
+        content_type="multipart/form-data").get_data(as_text=True)
+    assert "文件内容不是有效的图片" in text
+    mine = product_id(app, "鲜果时光")
+    response = client.post("/brandfocusimageview/add", data=dict(
+        base, link=f"product:{mine}", image=(io.BytesIO(png()), "a.png")),
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    saved = rows(app, "鲜果时光", select(BrandFocusImage).where(
+        BrandFocusImage.title == "双十二"))[0][0]
+
+    public = app.test_client()
+    shop_a, shop_b = shop_ids(app, "鲜果时光")[0], shop_ids(app, "茶语小铺")[0]
+    items = api(public, f"/shops/{shop_a}/focus-images").get_json()["focus_images"]
+    ours = next(i for i in items if i["id"] == saved.id)
+    assert ours["link"] == f"product:{mine}"
+    image = public.get(ours["image"])
+    assert image.status_code == 200 and image.data == png()
+    # The same file through another merchant's shop, or an unreferenced name: 404.
+    assert public.get(f"/api/v1/shops/{shop_b}/files/{saved.image}").status_code == 404
+    assert public.get(f"/api/v1/shops/{shop_a}/files/nothing.png").status_code == 404
+    response = client.post(f"/brandfocusimageview/edit/{saved.id}", data=dict(
+        base, link=f"product:{mine}", active=""))
+    assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
+    assert saved.id not in [i["id"] for i in api(
+        public, f"/shops/{shop_a}/focus-images").get_json()["focus_images"]]
+    assert public.get(ours["image"]).status_code == 404, "an inactive image is not served"
+
+
+# -- 关于商城 -------------------------------------------------------------------------------
+def test_about_page_is_sanitized_and_shared_by_every_shop(app, login_as):
+    client = login_as("owner_a")
+    assert "关于我们" in client.get("/about/").get_data(as_text=True)
+    response = client.post("/about/edit", data={
+        "title": "品牌故事", "body": HOSTILE, "csrf_token": client.csrf("/about/edit")})
+    assert response.status_code == 302
+    public = app.test_client()
+    bodies = [api(public, f"/shops/{s}/about").get_json() for s in shop_ids(app, "鲜果时光")]
+    assert len(bodies) >= 2 and all(b == bodies[0] for b in bodies)
+    assert bodies[0]["title"] == "品牌故事" and "<b>加粗</b>" in bodies[0]["body"]
+    assert not re.search(r"<script|onclick|javascript:|onerror|<iframe", bodies[0]["body"])
+    other = api(public, f"/shops/{shop_ids(app, '茶语小铺')[0]}/about").get_json()
+    assert "加粗" not in other["body"] and "茶语小铺" in other["body"]
+    response = client.post("/about/edit", data={
+        "title": "", "body": "<p>新内容</p>", "csrf_token": client.csrf("/about/edit")})
+    assert response.status_code == 422
+    assert "标题须为 1-30 个字" in response.get_data(as_text=True)
+    assert "<p>新内容</p>" in response.get_data(as_text=True).replace("&lt;", "<").replace(
+        "&gt;", ">")
+    assert api(public, f"/shops/{shop_ids(app, '鲜果时光')[0]}/about").get_json()[
+        "title"] == "品牌故事"
+
+
+def test_staff_without_permission_cannot_edit_about(app, login_as):
+    client = login_as("verifier_a")
+    response = client.post("/about/edit", data={
+        "title": "核销员改写", "body": "<p>x</p>", "csrf_token": client.csrf()})
+    assert response.status_code in (302, 403)
+    public = app.test_client()
+    assert api(public, f"/shops/{shop_ids(app, '鲜果时光')[0]}/about").get_json()[
+        "title"] != "核销员改写"
+    manager = login_as("manager_a")
+    assert manager.get("/about/").status_code == 200
+    assert manager.get("/articleview/list/").status_code == 200
+    assert manager.get("/certification/").status_code in (302, 403)
