@@ -254,13 +254,26 @@ class MemberView(MemberAddressMixin, ImportMixin, TenantModelView):
                 BalanceLedger.member_id == member.id).order_by(BalanceLedger.id.desc())
                 .limit(LEDGER_ROWS)).scalars().all(),
         }
+        from app.models.marketing import MemberCoupon
+        from app.models.order import Order
+
+        recent = {
+            "coupons": session.execute(select(MemberCoupon).where(
+                MemberCoupon.member_id == member.id).order_by(MemberCoupon.id.desc())
+                .limit(LEDGER_ROWS)).scalars().all(),
+            "orders": session.execute(select(Order).where(
+                Order.member_id == member.id).order_by(Order.id.desc())
+                .limit(LEDGER_ROWS)).scalars().all(),
+        }
         sm = self.appbuilder.sm
         can = {name: sm.has_access(f"can_{name}", self.class_permission_name)
                for name in ("points", "experience", "tags", "blacklist", "unblacklist",
                             "edit", "addresses")}
+        # The order rows link to 订单详情 only for staff who may open orders.
+        can["orders"] = sm.has_access("can_show", "OrderView")
         return self.render_template(
             self.show_template, title=_("会员详情"), member=member, ledgers=ledgers,
-            card=(member.cards or [None])[0], can=can, labels=self.label_columns,
+            recent=recent, MemberCoupon=MemberCoupon, Order=Order, card=(member.cards or [None])[0], can=can, labels=self.label_columns,
             choice=lambda model, column, value: dict(choices_of(model, column) or []).get(
                 value, value), Member=Member, PointsLedger=PointsLedger,
             ExperienceLedger=ExperienceLedger, BalanceLedger=BalanceLedger)

@@ -17,6 +17,9 @@ def test_verification_desk_at_phone_width(live_server, page, screenshot):
     page.get_by_label("手机号 / 账号").fill("13800000021")
     page.get_by_label("密码").fill("Verify@2026")
     page.get_by_role("button", name="登录").click()
+    # Wait for the login to land: it renews the session, and a page opened before that
+    # would carry a CSRF token of the old session.
+    page.wait_for_url(lambda url: "/login" not in url)
     page.goto(live_server("/verification/"))
     expect(page.get_by_role("button", name="扫一扫")).to_be_visible()
     # Nothing may overflow the phone's width.

@@ -432,3 +432,21 @@ def test_demo_orders_exist_in_every_state(app):
     assert {"unpaid", "awaiting_shipment", "shipped", "completed", "closed",
             "cancel_requested"} <= set(states)
     assert codes >= 2
+
+
+def test_member_detail_lists_the_members_coupons_and_orders(app, client, login_as):
+    """会员详情: the coupon and order tabs, with a link to the order for staff who may open
+    orders."""
+    _pid, sku = make_product(app, price="30.00")
+    member_id, token = new_member(app)
+    coupon_id = _coupon(app, member_id)
+    data = place(client, app, token, [(sku, 1)], coupon_id=coupon_id).get_json()
+    owner = login_as("owner_a")
+    page = owner.get(f"/memberview/show/{member_id}").get_data(as_text=True)
+    orders_tab = page[page.index('class="table table-striped table-condensed md-member-orders"'):]
+    assert data["order_no"] in orders_tab and "/orderview/show/" in orders_tab
+    coupons_tab = page[page.index("md-member-coupons"):page.index("md-member-orders")]
+    assert "测试券" in coupons_tab and data["order_no"] in coupons_tab
+    other = new_member(app)[0]
+    empty = owner.get(f"/memberview/show/{other}").get_data(as_text=True)
+    assert "暂无订单" in empty and "暂无优惠券" in empty
