@@ -168,11 +168,17 @@ def test_campaign_add_clash_edit_and_end(login_as, app):
     from app.models.catalog import Product
     from app.models.marketing import Campaign
 
+    from tests.views.order_fixtures import make_product
+
     client = login_as("owner_a")
+    # A product of its own in the demo campaign: other tests may delete demo products.
+    demo_product, _sku = make_product(app)
     with app.app_context(), _scoped(app):
         demo = db.session.execute(select(Campaign).where(
             Campaign.name.like("%满300减30"))).scalar()
-        demo_product = demo.products[0].id
+        demo.products.append(db.session.get(Product, demo_product))
+        demo_name = demo.name
+        db.session.commit()
         product = db.session.execute(select(Product.id).order_by(Product.id).limit(1)).scalar()
     form = {"kind": "full_reduction", "name": "阶梯满减", "starts_at": "2026-01-01T00:00",
             "ends_at": "", "threshold_0": "100", "value_0": "10", "threshold_1": "200",
@@ -183,7 +189,7 @@ def test_campaign_add_clash_edit_and_end(login_as, app):
     assert "各层门槛须逐层递增" in page
     clash = {**form, "name": "撞车", "product_ids": f"{product},{demo_product}"}
     page = _post(client, "/campaignview/new", clash).get_data(as_text=True)
-    assert "已参与营销活动「" in page and demo.name in page
+    assert "已参与营销活动「" in page and demo_name in page
     assert _post(client, "/campaignview/new", form).status_code == 302
     with app.app_context(), _scoped(app):
         row = db.session.execute(select(Campaign).where(Campaign.name == "阶梯满减")).scalar()
