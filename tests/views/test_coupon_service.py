@@ -176,7 +176,9 @@ def test_reusable_code_uses_counted_on_redeem_and_restored(scope):
     batch = _batch(scope, name="渠道码2", kind="reusable", code="WEIBO20", quantity=1,
                    per_member_limit=0, threshold=D("0"))
     coupon.publish(scope, batch, NOW)
-    used = coupon.bind_code(scope, a, "WEIBO20", NOW)
+    # The rollback above took the members with it (PostgreSQL and MariaDB enforce the FK).
+    d = _member(scope, "丁", "13800001099")
+    used = coupon.bind_code(scope, d, "WEIBO20", NOW)
     coupon.redeem(scope, used.id, "NO4", NOW)
     assert coupon.restore(scope, used.id, "NO4")
     scope.refresh(batch)
