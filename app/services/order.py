@@ -157,7 +157,7 @@ def pay_with_stored_value(session, order):
     if amount > 0:
         try:
             # kind "order" (订单支付) rather than deduct()'s 划卡: the card ledger tells them apart.
-            stored_value._move(session, card, -amount, "order", f"订单支付 {order.order_no}",
+            stored_value.move(session, card, -amount, "order", f"订单支付 {order.order_no}",
                                f"order:{order.id}:pay", None)
         except LoyaltyError as exc:
             raise OrderError(str(exc), code=exc.code) from None

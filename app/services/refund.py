@@ -96,7 +96,7 @@ def create_refund(session, order, *, amount=None, reason="", operator_id=None,
         if card is None:
             raise FulfilmentError(N_("买家没有储值卡，无法退回储值卡"), code="no_card")
         # The ledger's idempotency key is the refund's: a replay credits once.
-        stored_value._move(session, card, amount, "refund",
+        stored_value.move(session, card, amount, "refund",
                            f"订单 {order.order_no} 退款"[:100], f"refund:{refund.out_refund_no}",
                            operator_id)
     if refund.method == "points" and points:

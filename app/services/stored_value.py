@@ -1,7 +1,7 @@
 """储值卡: issue, recharge (with the matching 充返 tier), deduct, freeze, and the ledger.
 
-A card's balance changes only through ``_move``: one conditional UPDATE (``balance +
-:delta >= 0``, card not frozen) and a ``BalanceLedger`` row in the same transaction. Two
+A card's balance changes only through ``move`` (recharge, deduct, order payment, refunds):
+one conditional UPDATE (``balance + :delta >= 0``, card not frozen) and a ``BalanceLedger`` row in the same transaction. Two
 cashiers deducting at once can never take a card below zero.
 """
 import secrets
@@ -74,7 +74,7 @@ def _ledger_row(session, key):
         BalanceLedger.idempotency_key == key)).scalar()
 
 
-def _move(session, card, delta, kind, reason, key, operator_id):
+def move(session, card, delta, kind, reason, key, operator_id):
     existing = _ledger_row(session, key)
     if existing is not None:
         return existing
@@ -116,12 +116,12 @@ def recharge(session, card, amount, operator_id=None, idempotency_key=None, reas
     existing = _ledger_row(session, key)
     if existing is not None:  # a replay: the first call's rows
         return existing, _ledger_row(session, key + ":bonus")
-    row = _move(session, card, amount, "recharge", reason or "充值", key, operator_id)
+    row = move(session, card, amount, "recharge", reason or "充值", key, operator_id)
     apply_delta(session, StoredValueCard.__table__, card.id, "total_recharge", amount, None)
     tier = matching_tier(session, amount)
     bonus = None
     if tier is not None and tier.bonus > 0:
-        bonus = _move(session, card, tier.bonus, "bonus",
+        bonus = move(session, card, tier.bonus, "bonus",
                       f"充{tier.amount}元返{tier.bonus}元", key + ":bonus", operator_id)
     return row, bonus
 
@@ -129,7 +129,7 @@ def recharge(session, card, amount, operator_id=None, idempotency_key=None, reas
 def deduct(session, card, amount, operator_id=None, idempotency_key=None, reason=None):
     """划卡: refused when the card is frozen or the balance is short (balance shown)."""
     amount = money(amount)
-    return _move(session, card, -amount, "deduct", reason or "到店消费划卡",
+    return move(session, card, -amount, "deduct", reason or "到店消费划卡",
                  idempotency_key or new_key("deduct"), operator_id)
 
 
