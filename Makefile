@@ -17,8 +17,12 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 install: $(VENV)/.installed translations vendor
 
 # Compile the zh/en catalogs (.mo files are build output, never committed).
-translations: $(VENV)/.installed
-	$(BIN)/pybabel -q compile -f -d translations
+# File targets: compiled only when a .po changed, so concurrent `make test` runs (CI runs
+# three databases at once) never write the same files.
+MO_FILES := translations/zh/LC_MESSAGES/messages.mo translations/en/LC_MESSAGES/messages.mo
+translations: $(MO_FILES)
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel -q compile -f -d translations -l $*
 
 # Re-extract translations/messages.pot from app/ (babel.cfg) and update both catalogs.
 # en is updated from messages.pot; zh from messages.pot plus Flask-AppBuilder's own English
@@ -39,9 +43,13 @@ translations-update: $(VENV)/.installed
 	rm -f $(ZH_TEMPLATE)
 
 # Browser libraries from the npm registry, copied into app/static/vendor/.
-vendor:
+# The stamp is written only when the copy succeeded: without npm, every run tries again.
+VENDOR_STAMP := app/static/vendor/.copied
+vendor: $(VENDOR_STAMP)
+$(VENDOR_STAMP): package.json package-lock.json scripts/copy_vendor.py | $(BIN)/python
 	@if [ -s package.json ] && command -v npm >/dev/null 2>&1; then \
-		npm install --silent --no-audit --no-fund && $(BIN)/python scripts/copy_vendor.py; \
+		npm install --silent --no-audit --no-fund && $(BIN)/python scripts/copy_vendor.py \
+		&& touch $@; \
 	else echo "npm not found: pages that need vendor libraries will say so"; fi
 
 # run.py applies migrations, syncs permissions, seeds the demo data once and prints the
