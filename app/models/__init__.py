@@ -28,3 +28,4 @@ from app.models.fulfilment import (AfterSale, Refund, Shipment, ShipmentItem,  #
                                    ShippingBatch, ShippingBatchRow, VerificationRecord)
 from app.models.content import (AboutPage, Article, ArticleCategory,  # noqa: F401
                                 BrandFocusImage, Certification, Guarantee)
+from app.models.lottery import LotteryChance  # noqa: F401
