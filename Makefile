@@ -46,7 +46,7 @@ translations-update: $(VENV)/.installed
 # The stamp is written only when the copy succeeded: without npm, every run tries again.
 VENDOR_STAMP := app/static/vendor/.copied
 vendor: $(VENDOR_STAMP)
-$(VENDOR_STAMP): package.json package-lock.json scripts/copy_vendor.py | $(BIN)/python
+$(VENDOR_STAMP): package.json scripts/copy_vendor.py | $(BIN)/python
 	@if [ -s package.json ] && command -v npm >/dev/null 2>&1; then \
 		npm install --silent --no-audit --no-fund && $(BIN)/python scripts/copy_vendor.py \
 		&& touch $@; \
