@@ -16,96 +16,34 @@ owner, then measures (best of ``--repeat`` runs):
   with python-calamine alone.
 
     .venv/bin/python bench/catalog.py [--products 200000] [--repeat 3]
+
+Shared parts (app, baseline view, timing) are in bench/common.py.
 """
 import argparse
 import io
 import os
-import re
-import shutil
 import sys
-import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-WORKDIR = tempfile.mkdtemp(prefix="md-bench-catalog-")
-os.environ["MD_INSTANCE_DIR"] = WORKDIR  # read by config.py at import: keep ./instance clean
+from bench.common import (TOKEN_RE, add_stock_view, best, build_app, close,  # noqa: E402
+                          get_ok, log_in, merchant_id, sqlite_url, workdir)
 
-OWNER_PHONE = "13800000001"
-OWNER_PASSWORD = "Bench@2026x"
-TOKEN_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+WORKDIR = workdir("catalog")
 BATCH = 10_000
 IMPORT_ROWS = 10_000
 
 
-def build_app():
-    from flask_appbuilder import ModelView
-    from flask_appbuilder.models.sqla.filters import FilterEqual
-    from flask_appbuilder.models.sqla.interface import SQLAInterface
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from app.cli import sync_permissions
+def build():
     from app.models.catalog import Product
-    from app.seed import seed_demo
 
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(WORKDIR, "bench.db"),
-        "REDIS_URL": "", "TESTING": True, "IMPORT_MAX_ROWS": IMPORT_ROWS, "IMPORT_MAX_MB": 20,
-    })
-    with app.app_context():
-        upgrade(revision="heads")
-        sync_permissions()
-        seed_demo()
-        mid = merchant_a()
-
-        class StockProductView(ModelView):
-            """The baseline: Flask-AppBuilder as it comes, same table, columns and rows."""
-
-            datamodel = SQLAInterface(Product)
-            list_columns = ["id", "name", "product_type", "price", "stock", "points_earned",
-                            "status", "created_at"]
-            search_columns = ["name", "categories", "status"]
-            base_filters = [["merchant_id", FilterEqual, mid]]
-            base_order = ("created_at", "desc")
-
-        app.appbuilder.add_view_no_menu(StockProductView)
-        sync_permissions()
-        grant_owner(app, "StockProductView")
+    app = build_app(sqlite_url(WORKDIR), IMPORT_MAX_ROWS=IMPORT_ROWS, IMPORT_MAX_MB=20)
+    add_stock_view(app, "StockProductView", Product, list_columns=[
+        "id", "name", "product_type", "price", "stock", "points_earned", "status",
+        "created_at"], search_columns=["name", "categories", "status"])
     return app
-
-
-def merchant_a():
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.models.merchant import StaffUser
-    from app.tenancy import platform_scope
-
-    with platform_scope():
-        return db.session.execute(select(StaffUser.merchant_id).where(
-            StaffUser.phone == OWNER_PHONE)).scalar_one()
-
-
-def grant_owner(app, view_name):
-    from sqlalchemy import select
-    from werkzeug.security import generate_password_hash
-
-    from app.extensions import db
-    from app.models.merchant import StaffUser
-    from app.tenancy import platform_scope
-
-    sm = app.appbuilder.sm
-    with platform_scope():
-        owner = db.session.execute(select(StaffUser).where(StaffUser.phone == OWNER_PHONE)
-                                   ).scalar_one()
-        owner.password = generate_password_hash(OWNER_PASSWORD)
-        owner.must_change_password = False
-        role = sm.add_role("bench-stock-view")
-        sm.add_permission_role(role, sm.find_permission_view_menu("can_list", view_name))
-        owner.roles.append(role)
-        db.session.commit()
 
 
 def seed_products(count):
@@ -119,7 +57,7 @@ def seed_products(count):
     from app.models.catalog import Product, ProductCategory, Sku, product_category_link
     from app.tenancy import platform_scope
 
-    mid = merchant_a()
+    mid = merchant_id()
     with platform_scope():
         categories = db.session.execute(select(ProductCategory.id).where(
             ProductCategory.merchant_id == mid)).scalars().all()
@@ -144,33 +82,6 @@ def seed_products(count):
                 product_id=i, category_id=categories[i % len(categories)]) for i in ids])
         db.session.commit()
         return categories[0]
-
-
-def log_in(client):
-    html = client.get("/login/").get_data(as_text=True)
-    token = TOKEN_RE.search(html).group(1)
-    response = client.post("/login/", data={"username": OWNER_PHONE, "password": OWNER_PASSWORD,
-                                            "csrf_token": token})
-    if response.status_code != 302:
-        raise SystemExit("bench: login failed")
-    return token
-
-
-def best(func, repeat):
-    times = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - began)
-    return min(times)
-
-
-def get_ok(client, url):
-    def run():
-        response = client.get(url)
-        if response.status_code != 200:
-            raise SystemExit(f"bench: {url} answered {response.status_code}")
-    return run
 
 
 def bench_lists(client, category, repeat):
@@ -199,7 +110,7 @@ def bench_batch(app, repeat):
     from app.tenancy import tenant_scope
 
     with app.app_context():
-        mid = merchant_a()
+        mid = merchant_id()
     with app.app_context(), tenant_scope(mid):
         ids = db.session.execute(select(Product.id).order_by(Product.id).limit(BATCH)
                                  ).scalars().all()
@@ -263,9 +174,7 @@ def main():
     parts = set(args.parts.split(","))
     if args.products < BATCH:
         raise SystemExit(f"bench: --products must be at least {BATCH}")
-    from app.extensions import db
-
-    app = build_app()
+    app = build()
     try:
         began = time.perf_counter()
         with app.app_context():
@@ -285,10 +194,7 @@ def main():
             print(f"{label:<28} {ours * 1000:>7.1f}ms {base * 1000:>7.1f}ms "
                   f"{ours / base:>7.2f}  {baseline}")
     finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        shutil.rmtree(WORKDIR, ignore_errors=True)
+        close(app, WORKDIR)
     return 0
 
 

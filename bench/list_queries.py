@@ -15,42 +15,26 @@ exits 1 when a count grows with the page size (or a page does not render).
 """
 import os
 import re
-import shutil
 import sys
-import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-WORKDIR = tempfile.mkdtemp(prefix="md-bench-")
-os.environ["MD_INSTANCE_DIR"] = WORKDIR  # read by config.py at import: keep ./instance clean
+from bench.common import (OWNER_PASSWORD, OWNER_PHONE, build_app, close, log_in,  # noqa: E402
+                          sqlite_url, workdir)
+
+WORKDIR = workdir("list")
 
 VIEWS = [("ShopView", "/shopview/list/"), ("StaffView", "/staffview/list/")]
 PAGE_SIZES = (25, 100)
 SHOPS = 300
 STAFF = 150
-OWNER_PHONE = "13800000001"
-OWNER_PASSWORD = "Bench@2026x"
 PERMISSION_TABLES = re.compile(r"\bab_permission(_view(_role)?)?\b", re.I)
-TOKEN_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def build_app():
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from app.cli import sync_permissions
-    from app.seed import seed_demo
-
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.path.join(WORKDIR, "bench.db"),
-        "REDIS_URL": "",
-        "TESTING": True,
-    })
+def build():
+    app = build_app(sqlite_url(WORKDIR))
     with app.app_context():
-        upgrade()
-        sync_permissions()
-        seed_demo()
         seed_rows()
     return app
 
@@ -86,15 +70,6 @@ def seed_rows():
         db.session.commit()
 
 
-def log_in(client):
-    html = client.get("/login/").get_data(as_text=True)
-    token = TOKEN_RE.search(html).group(1)
-    response = client.post("/login/", data={"username": OWNER_PHONE, "password": OWNER_PASSWORD,
-                                            "csrf_token": token})
-    if response.status_code != 302:
-        raise SystemExit("bench: login failed")
-
-
 class StatementCounter:
     def __init__(self, engine):
         from sqlalchemy import event
@@ -123,7 +98,7 @@ class StatementCounter:
 def main():
     from app.extensions import db
 
-    app = build_app()
+    app = build()
     failed = False
     try:
         with app.app_context():
@@ -156,10 +131,7 @@ def main():
                   f"{large / small:.2f}  {verdict}")
             failed |= large > small
     finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        shutil.rmtree(WORKDIR, ignore_errors=True)
+        close(app, WORKDIR)
     return 1 if failed else 0
 
 

@@ -14,112 +14,36 @@ table scan would show.
         [--db-url postgresql+psycopg://postgres@127.0.0.1:5432/md_members]
 
 With ``--db-url`` every table of that database is dropped first: give it a database of
-its own, never a shared one.
+its own, never a shared one. Shared parts (app, baseline view, statement counts) are in
+bench/common.py.
 """
 import argparse
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-WORKDIR = tempfile.mkdtemp(prefix="md-bench-members-")
-os.environ["MD_INSTANCE_DIR"] = WORKDIR  # read by config.py at import: keep ./instance clean
+from bench.common import (StatementCounter, add_stock_view, analyze, build_app,  # noqa: E402
+                          close, log_in, merchant_id, sqlite_url, workdir)
 
-OWNER_PHONE = "13800000001"
-OWNER_PASSWORD = "Bench@2026x"
-TOKEN_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+WORKDIR = workdir("members")
 PHONE_BASE = 17700000000
 NAME_RE = re.compile(r"压测会员\d{6}")
 
 
-def reset_database(url):
-    """Drop every table of a server database so the migrations start clean."""
-    from sqlalchemy import MetaData, create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        if conn.dialect.name == "mysql":
-            conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))
-        meta = MetaData()
-        meta.reflect(bind=conn)
-        for table in reversed(meta.sorted_tables):
-            table.drop(conn)
-        if conn.dialect.name == "mysql":
-            conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
-    engine.dispose()
-
-
-def build_app(url):
-    from flask_appbuilder import ModelView
-    from flask_appbuilder.models.sqla.filters import FilterEqual
-    from flask_appbuilder.models.sqla.interface import SQLAInterface
-    from flask_migrate import upgrade
-
-    from app import create_app
-    from app.cli import sync_permissions
+def build(url):
     from app.models.member import Member
-    from app.seed import seed_demo
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": "", "TESTING": True})
-    with app.app_context():
-        upgrade(revision="heads")
-        sync_permissions()
-        seed_demo()
-        mid = merchant_a()
-
-        class StockMemberView(ModelView):
-            """The baseline: Flask-AppBuilder as it comes, same table, search and order."""
-
-            datamodel = SQLAInterface(Member)
-            list_columns = ["nickname", "phone", "level", "tags", "order_count", "total_spend",
-                            "points", "last_order_at", "source", "status", "created_at"]
-            search_columns = ["status", "level", "last_order_at", "order_count", "points",
-                              "total_spend", "created_at", "nickname", "phone", "tags",
-                              "source"]
-            base_filters = [["merchant_id", FilterEqual, mid]]
-            base_order = ("created_at", "desc")
-
-        app.appbuilder.add_view_no_menu(StockMemberView)
-        sync_permissions()
-        grant_owner(app, "StockMemberView")
+    app = build_app(url)
+    add_stock_view(app, "StockMemberView", Member, list_columns=[
+        "nickname", "phone", "level", "tags", "order_count", "total_spend", "points",
+        "last_order_at", "source", "status", "created_at"], search_columns=[
+        "status", "level", "last_order_at", "order_count", "points", "total_spend",
+        "created_at", "nickname", "phone", "tags", "source"])
     return app
-
-
-def merchant_a():
-    from sqlalchemy import select
-
-    from app.extensions import db
-    from app.models.merchant import StaffUser
-    from app.tenancy import platform_scope
-
-    with platform_scope():
-        return db.session.execute(select(StaffUser.merchant_id).where(
-            StaffUser.phone == OWNER_PHONE)).scalar_one()
-
-
-def grant_owner(app, view_name):
-    from sqlalchemy import select
-    from werkzeug.security import generate_password_hash
-
-    from app.extensions import db
-    from app.models.merchant import StaffUser
-    from app.tenancy import platform_scope
-
-    sm = app.appbuilder.sm
-    with platform_scope():
-        owner = db.session.execute(select(StaffUser).where(StaffUser.phone == OWNER_PHONE)
-                                   ).scalar_one()
-        owner.password = generate_password_hash(OWNER_PASSWORD)
-        owner.must_change_password = False
-        role = sm.add_role("bench-stock-view")
-        sm.add_permission_role(role, sm.find_permission_view_menu("can_list", view_name))
-        owner.roles.append(role)
-        db.session.commit()
 
 
 def seed_members(count):
@@ -135,7 +59,7 @@ def seed_members(count):
     from app.models.member import Member, MemberLevel, MemberTag, member_tag_link
     from app.tenancy import platform_scope
 
-    mid = merchant_a()
+    mid = merchant_id()
     sources = ("official", "mini", "h5", "store", "import")
     with platform_scope():
         levels = db.session.execute(select(MemberLevel.id).where(
@@ -196,26 +120,6 @@ def filters(values):
     ]
 
 
-def log_in(client):
-    html = client.get("/login/").get_data(as_text=True)
-    token = TOKEN_RE.search(html).group(1)
-    response = client.post("/login/", data={"username": OWNER_PHONE, "password": OWNER_PASSWORD,
-                                            "csrf_token": token})
-    if response.status_code != 302:
-        raise SystemExit("bench: login failed")
-
-
-class StatementCounter:
-    def __init__(self, engine):
-        from sqlalchemy import event
-
-        self.count = 0
-        event.listen(engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, *args, **kwargs):
-        self.count += 1
-
-
 def measure(client, counter, url, repeat, may_fail=False):
     """(best seconds, statements of one request, the page), or None when the stock page
     fails (FAB 5.3 compares a Numeric column with a text parameter: PostgreSQL refuses)."""
@@ -245,21 +149,17 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--db-url", default="")
     args = parser.parse_args()
-    url = args.db_url or "sqlite:///" + os.path.join(WORKDIR, "bench.db")
-    if args.db_url:
-        reset_database(url)
+    url = args.db_url or sqlite_url(WORKDIR)
     from app.extensions import db
 
-    app = build_app(url)
+    app = build(url)
     try:
         began = time.perf_counter()
         with app.app_context():
             values = seed_members(args.members)
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.begin() as conn:
-                    conn.exec_driver_sql("ANALYZE")
             dialect = db.engine.dialect.name
             counter = StatementCounter(db.engine)
+        analyze(app)
         seeded = time.perf_counter() - began
         client = app.test_client()
         log_in(client)
@@ -293,10 +193,7 @@ def main():
             print("pages differ from the stock view: " + ", ".join(mismatched))
             return 1
     finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        shutil.rmtree(WORKDIR, ignore_errors=True)
+        close(app, WORKDIR)
     return 0
 
 
