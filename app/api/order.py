@@ -31,6 +31,8 @@ def order_json(order):
         "points_deduction": _money(order.points_deduction), "points_used": order.points_used,
         "points_paid": order.points_paid, "paid_amount": _money(order.paid_amount),
         "price_changed": order.original_paid_amount is not None,
+        "cancel_reason": order.cancel_reason,
+        "cancel_refuse_reason": order.cancel_refuse_reason,
         "verification_code": order.verification_code,
         "created_at": order.created_at.isoformat(timespec="seconds"),
         "paid_at": order.paid_at.isoformat(timespec="seconds") if order.paid_at else None,
@@ -56,8 +58,8 @@ def _body():
 @member_required
 def place_order():
     """下单: {shop_id, lines: [{sku_id, quantity}], delivery_method, payment_method,
-    receiver: {name, phone, province, city, district, address}, coupon_id, use_points,
-    buyer_note, distributor_id}."""
+    receiver: {name, phone, province, city, district, address}, coupon_id or coupon_code
+    (an 优惠码 typed by hand), use_points, buyer_note, distributor_id}."""
     data = _body()
     try:
         shop = db.session.get(Shop, int(data.get("shop_id")))
@@ -78,7 +80,8 @@ def place_order():
         db.session, member=g.member, shop=shop, lines=lines,
         delivery_method=data.get("delivery_method") or "courier",
         payment_method=data.get("payment_method") or "wechat", receiver=receiver,
-        coupon_id=data.get("coupon_id") or None, use_points=bool(data.get("use_points")),
+        coupon_id=data.get("coupon_id") or None, coupon_code=data.get("coupon_code") or None,
+        use_points=bool(data.get("use_points")),
         buyer_note=data.get("buyer_note") or "", distributor_id=data.get("distributor_id"))
     db.session.commit()
     return jsonify(order_json(order)), 201

@@ -17,6 +17,7 @@ from app.tenancy import TenantMixin
 # 模板消息 events the console sends (GLOSSARY: ship, recharge, verification).
 TEMPLATE_EVENTS = [("order_shipped", _l("订单发货")), ("recharge_success", _l("充值成功")),
                    ("verification_done", _l("核销完成"))]
+TEMPLATE_EVENTS.append(("cancel_refused", _l("退单被拒绝")))  # 拒绝退单 (app/services/refund.py)
 SEND_STATUS = [("pending", _l("发送中")), ("success", _l("发送成功")), ("failed", _l("发送失败"))]
 BINDING_STATUS = [("pending", _l("待处理")), ("bound", _l("已绑定")), ("rejected", _l("已拒绝"))]
 CARD_STATUS = [("created", _l("已创建"))]

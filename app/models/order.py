@@ -75,6 +75,8 @@ class Order(TenantMixin, db.Model):
     status_before_cancel = Column(String(24), nullable=True,
                                   info=label(_l("申请退单前状态")))
     cancel_reason = Column(String(200), nullable=True, info=label(_l("退单原因")))
+    # 拒绝退单: the merchant's reason, shown to the buyer (order API, template message).
+    cancel_refuse_reason = Column(String(200), nullable=True, info=label(_l("拒绝退单原因")))
     close_reason = Column(String(200), nullable=True, info=label(_l("关闭原因")))
     created_at = Column(DateTime, nullable=False, default=china_now,
                         info=label(_l("下单时间")))

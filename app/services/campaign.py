@@ -73,9 +73,41 @@ def check_tiers(kind, tiers, per_threshold=False, by_count=False):
     return None
 
 
+MAX_EXCLUDED_TEXT = 255
+
+
+def excluded_provinces(text):
+    """不参与地区 of a 满免邮 as the form gives it ("新疆、西藏维吾尔..."), checked against the
+    province list: (short names in the list's order, None) or ([], Chinese error)."""
+    from app.models.logistics import PROVINCES
+    from app.services.logistics import split_provinces
+
+    names, unknown = set(), []
+    for name in split_provinces(text):
+        match = next((p for p in PROVINCES if name.startswith(p)), None)
+        if match is None:
+            unknown.append(name)
+        else:
+            names.add(match)
+    if unknown:
+        return [], N_("无法识别的省份：%(names)s（请填写省份简称，如 新疆、内蒙古）") % {
+            "names": "、".join(unknown[:10])}
+    return [p for p in PROVINCES if p in names], None
+
+
 def check_campaign(values, tiers, products=(), levels=(), members=()):
     """Field errors for a campaign form ({field: Chinese message})."""
     errors = {}
+    excluded_text = (values.get("excluded_provinces") or "").strip()
+    if excluded_text:
+        if values.get("kind") != "free_shipping":
+            errors["excluded_provinces"] = N_("只有满免邮活动可以设置不参与地区")
+        elif len(excluded_text) > MAX_EXCLUDED_TEXT:
+            errors["excluded_provinces"] = N_("不参与地区最多 255 个字")
+        else:
+            _names, problem = excluded_provinces(excluded_text)
+            if problem:
+                errors["excluded_provinces"] = problem
     name = (values.get("name") or "").strip()
     if not name:
         errors["name"] = N_("请填写活动名称")
@@ -175,6 +207,9 @@ def save_campaign(session, values, tiers, products=(), levels=(), members=(), ca
     campaign.ends_at = values.get("ends_at")
     campaign.product_scope = values.get("product_scope", "all")
     campaign.customer_scope = values.get("customer_scope", "all")
+    names, _problem = excluded_provinces(values.get("excluded_provinces") or "")
+    campaign.excluded_provinces = "、".join(names) if kind == "free_shipping" and names \
+        else None
     campaign.products = list(products) if campaign.product_scope == "products" else []
     campaign.levels = list(levels) if campaign.customer_scope == "levels" else []
     campaign.members = list(members) if campaign.customer_scope == "members" else []
@@ -242,7 +277,9 @@ def to_rule(campaign):
         product_ids=(frozenset(p.id for p in campaign.products)
                      if campaign.product_scope == "products" else None),
         gift_batch_ids=tuple(t.gift_batch_id for t in tiers) if campaign.kind == "gift_coupon"
-        else ())
+        else (),
+        excluded_provinces=frozenset(excluded_provinces(campaign.excluded_provinces or "")[0])
+        if campaign.kind == "free_shipping" else frozenset())
 
 
 def gift_batches(session):

@@ -51,7 +51,8 @@ def coupon_rule(coupon):
                       if batch.scope == "categories" else None))
 
 
-def quote(session, *, member, lines, freight, coupon_id=None, use_points=False, now=None):
+def quote(session, *, member, lines, freight, coupon_id=None, use_points=False, now=None,
+          province=None):
     """The PricingResult of ``lines`` ([(sku_id, quantity)] or PricingLine items) for
     ``member``: their running campaigns, the chosen member coupon (refused with a Chinese
     reason when it is not theirs or not usable now; when it does not fit this cart the
@@ -82,5 +83,6 @@ def quote(session, *, member, lines, freight, coupon_id=None, use_points=False, 
         level_discount=Decimal(level.discount) if level is not None else Decimal("1"),
         points_balance=int(member.points or 0),
         points_per_yuan=int(rule.redeem_points_per_yuan or 0),
-        points_max_percent=int(rule.redeem_max_percent or 0), use_points=bool(use_points))
+        points_max_percent=int(rule.redeem_max_percent or 0), use_points=bool(use_points),
+        province=province)
     return price(data)

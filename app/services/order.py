@@ -268,18 +268,20 @@ def request_cancel(session, order, reason):
     return _transition(session, order, ("awaiting_shipment",), "cancel_requested",
                        "request_cancel", N_("申请退单"),
                        values={"status_before_cancel": "awaiting_shipment",
-                               "cancel_reason": reason},
+                               "cancel_reason": reason, "cancel_refuse_reason": None},
                        note=reason, actor=N_("买家"))
 
 
 def refuse_cancel(session, order, reason, operator_id=None):
-    """拒绝退单: back to the state before the request; the reason goes to the buyer."""
+    """拒绝退单: back to the state before the request; the reason is kept on the order for
+    the buyer (order API, order detail) and sent to them (``refund.notify_cancel_refused``)."""
     reason = _reason(reason, N_("请填写拒绝原因"))
     table = Order.__table__
     return _transition(session, order, ("cancel_requested",), None, "refuse_cancel",
                        N_("拒绝退单"),
                        values={"status": func.coalesce(table.c.status_before_cancel,
-                                                       "awaiting_shipment")},
+                                                       "awaiting_shipment"),
+                               "cancel_refuse_reason": reason},
                        note=reason, operator_id=operator_id)
 
 

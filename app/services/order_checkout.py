@@ -4,8 +4,10 @@
 2. freight per freight template (app/services/logistics.compute_freight), 0 for 自提;
 3. price through the marketing module (``coupon.quote``: campaigns, coupon, level, points);
 4. write the order with item snapshots, then in the same transaction: take the stock of
-   下单减库存 products (all products for 货到付款), redeem the coupon, take the points used,
-   and give 到店自提 orders a verification code.
+   下单减库存 products (all products for 货到付款), redeem the coupon (an 优惠码 typed at
+   checkout is bound first, ``coupon.coupon_for_code``), take the points used, take the
+   points part of 积分+现金 products paid in cash, and give 到店自提 orders a verification
+   code.
 Everything happens in the caller's transaction; any refusal leaves nothing behind once the
 caller rolls back.
 """
@@ -25,6 +27,8 @@ from app.services.order import OrderError, log_action
 
 MAX_LINES = 50
 MAX_QUANTITY = 9999
+# 积分商品: all points (积分支付), or points plus cash paid by WeChat Pay or the 储值卡.
+POINTS_PRODUCT_METHODS = ("points", "wechat", "stored_value")
 ZERO = Decimal("0.00")
 COUPON_PROBLEMS = {"out_of_scope": N_("所选优惠券不适用于这些商品"),
                    "threshold": N_("未达到优惠券的使用门槛")}
@@ -160,8 +164,10 @@ def _distributor(session, distributor_id):
 
 def place_order(session, *, member, shop, lines, delivery_method, payment_method,
                 receiver=None, coupon_id=None, use_points=False, buyer_note="",
-                distributor_id=None, at=None):
-    """Price the cart and write the order (unpaid; 货到付款 orders await shipment)."""
+                distributor_id=None, at=None, coupon_code=None):
+    """Price the cart and write the order (unpaid; 货到付款 orders await shipment).
+    ``coupon_code``: an 优惠码 typed at checkout instead of a held coupon's ``coupon_id``;
+    it is bound to the member and redeemed in this same transaction."""
     from app.services import coupon
     from app.services import points as points_service
     from app.services.pricing import PricingLine
@@ -185,11 +191,15 @@ def place_order(session, *, member, shop, lines, delivery_method, payment_method
     distributor = _distributor(session, distributor_id)
 
     points_items = [s for s in merged if skus[s].product.product_type == "points"]
-    if points_items and payment_method != "points":
-        raise OrderError(N_("积分商品请使用积分支付"), code="points_only", field="payment_method")
+    if points_items and payment_method not in POINTS_PRODUCT_METHODS:
+        raise OrderError(N_("积分商品请使用积分支付（积分+现金商品的现金部分可用微信支付或储值卡）"),
+                         code="points_only", field="payment_method")
     if payment_method == "points" and len(points_items) != len(merged):
         raise OrderError(N_("只有积分商品可以使用积分支付"), code="not_points",
                          field="payment_method")
+    if points_items and use_points:
+        raise OrderError(N_("积分商品的订单不能再使用积分抵现"), code="points_twice",
+                         field="use_points")
 
     def unit_price(sku):
         product = sku.product
@@ -204,15 +214,34 @@ def place_order(session, *, member, shop, lines, delivery_method, payment_method
                                                                        ())),
                                  unit_price=unit_price(skus[sku_id]), quantity=quantity)
                      for sku_id, quantity in merged.items()]
+    coupon_code = (coupon_code or "").strip() if isinstance(coupon_code, str) else coupon_code
+    if coupon_code:
+        if coupon_id:
+            raise OrderError(N_("优惠券和优惠码只能使用一个"), code="two_coupons",
+                             field="coupon_code")
+        if not isinstance(coupon_code, str):
+            raise OrderError(N_("优惠券不存在"), code="coupon_not_found", status=404,
+                             field="coupon_code")
+        coupon_id = coupon.coupon_for_code(session, member, coupon_code).id
     result = coupon.quote(session, member=member, lines=pricing_lines, freight=freight,
-                          coupon_id=coupon_id, use_points=bool(use_points))
+                          coupon_id=coupon_id, use_points=bool(use_points),
+                          province=address.get("receiver_province"))
     if coupon_id and result.coupon_problem:
         raise OrderError(COUPON_PROBLEMS.get(result.coupon_problem, N_("所选优惠券不可用")),
-                         code="coupon_" + result.coupon_problem, field="coupon_id")
+                         code="coupon_" + result.coupon_problem,
+                         field="coupon_code" if coupon_code else "coupon_id")
     points_paid = sum((skus[s].product.points_price or 0) * merged[s] for s in points_items)
     if payment_method == "points" and result.paid_amount > 0:
         raise OrderError(N_("该订单还需支付现金 %(amount)s 元，请选择微信支付或储值卡"),
                          code="cash_due", field="payment_method", amount=result.paid_amount)
+    if points_items and payment_method != "points" and result.paid_amount <= 0:
+        raise OrderError(N_("该订单无需支付现金，请选择积分支付"), code="no_cash_due",
+                         field="payment_method")
+    if points_paid and payment_method != "points" and int(member.points or 0) < points_paid:
+        # Checked again by the conditional UPDATE below; this only gives the clear message.
+        raise OrderError(N_("积分不足：需要 %(need)s 积分，当前只有 %(have)s 积分"),
+                         code="insufficient_points", field="lines", need=points_paid,
+                         have=int(member.points or 0))
 
     now = at or china_now()
     status = "awaiting_shipment" if payment_method == "cod" else "unpaid"
@@ -255,9 +284,26 @@ def place_order(session, *, member, shop, lines, delivery_method, payment_method
         points_service.change_points(session, member, -order.points_used,
                                      f"订单 {order.order_no} 积分抵现", "redeem",
                                      f"order:{order.id}:redeem", ref=order.order_no)
+    if order.points_paid and payment_method != "points":
+        take_points_price(session, member, order)
     member.last_order_at = now
     session.flush()
     return order
+
+
+def take_points_price(session, member, order):
+    """积分+现金: the points part of the order's 积分商品 is taken when the order is placed
+    (the cash part is paid by WeChat Pay or the 储值卡 like any order); closing the order
+    gives it back (``order_ledgers.restore_on_close``). One ledger row per order."""
+    from app.services import points as points_service
+    from app.services.member import LoyaltyError
+
+    try:
+        points_service.change_points(session, member, -int(order.points_paid),
+                                     f"积分兑换 订单 {order.order_no}", "redeem",
+                                     f"order:{order.id}:points_pay", ref=order.order_no)
+    except LoyaltyError as exc:
+        raise OrderError(str(exc), code=exc.code, field="lines") from None
 
 
 def _insert_with_unique_numbers(session, order, now, pickup):

@@ -69,8 +69,9 @@ def give_back_stock(session, order, reason):
 
 # -- closing ---------------------------------------------------------------------------------
 def restore_on_close(session, order):
-    """关闭: stock, the coupon and the points used to pay part of the order come back, each
-    through its ledger (积分退还: 订单取消成功后，将自动返还积分). The second guide keeps a
+    """关闭: stock, the coupon, the points used to pay part of the order (积分抵现) and the
+    points part of 积分+现金 products come back, each through its ledger (积分退还:
+    订单取消成功后，将自动返还积分). The second guide keeps a
     used coupon on cancellation (优惠券都将不予退还); the issue returns it, so a merchant
     never has to re-issue a coupon by hand after cancelling a paid order."""
     from app.services import points as points_service
@@ -85,6 +86,15 @@ def restore_on_close(session, order):
         points_service.change_points(session, member, int(order.points_used),
                                      f"订单 {order.order_no} 关闭，退还抵现积分",
                                      "order_refund", _key(order, "redeem", "back"),
+                                     ref=order.order_no)
+    if order.points_paid and order.payment_method != "points":
+        # 积分+现金: the points part was taken at placement (order_checkout); it comes back
+        # whether or not the cash is refunded. (积分支付 orders get theirs back through the
+        # refund, app/services/refund.py.)
+        member = session.get(Member, order.member_id)
+        points_service.change_points(session, member, int(order.points_paid),
+                                     f"订单 {order.order_no} 关闭，退还兑换积分",
+                                     "order_refund", _key(order, "points_pay", "back"),
                                      ref=order.order_no)
 
 

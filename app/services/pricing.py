@@ -15,7 +15,8 @@ Campaign rules (营销活动):
   takes it, a 全场 (all products) campaign covers the lines no named campaign took
   (同件商品不能参与多个有效的营销活动). In the guide's worked example the partial 满100减15
   therefore wins over the 全场 9折, and the order goes 101 → 85 → 83 → 74.7 → 64.7;
-- 满赠券 gives nothing off and 满免邮 touches only the freight, so they apply alongside.
+- 满赠券 gives nothing off and 满免邮 touches only the freight, so they apply alongside;
+  a 满免邮 does not apply to a receiver in one of its 不参与地区 (excluded provinces).
 
 Every amount is rounded by ``round_money`` alone.
 """
@@ -67,6 +68,8 @@ class CampaignRule:
     by_count: bool = False
     product_ids: frozenset = None
     gift_batch_ids: tuple = ()
+    # 满免邮: provinces (short names: "新疆", "内蒙古") where it does not apply (不参与地区).
+    excluded_provinces: frozenset = frozenset()
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,9 @@ class PricingInput:
     points_per_yuan: int = 0
     points_max_percent: int = 0
     use_points: bool = False
+    # The receiver's province as the buyer gave it ("新疆维吾尔自治区", "浙江省"); 满免邮
+    # campaigns with 不参与地区 check it.
+    province: str = None
 
 
 @dataclass
@@ -156,6 +162,18 @@ def _allocate(amount, lines, base, shares):
         left -= share
 
 
+def province_excluded(province, excluded):
+    """Whether a receiver ``province`` falls in ``excluded`` short names ("新疆" covers
+    "新疆维吾尔自治区"). An unknown province cannot be shown to be outside the excluded
+    regions, so it counts as excluded when there are any."""
+    if not excluded:
+        return False
+    province = (province or "").strip()
+    if not province:
+        return True
+    return any(province.startswith(name) for name in excluded)
+
+
 def _in_coupon_scope(coupon, line):
     if not coupon.product_ids and not coupon.category_ids:
         return True
@@ -205,6 +223,8 @@ def price(data: PricingInput) -> PricingResult:
             continue
         subtotal = sum((totals[line.sku_id] for line in own), ZERO)
         if rule.kind == "free_shipping":
+            if province_excluded(data.province, rule.excluded_provinces):
+                continue  # 不参与地区: this receiver pays the freight
             # No tier, or a zero threshold, means free shipping for any order of its goods.
             if not rule.tiers or _reached_tier(rule.tiers, subtotal) is not None:
                 if freight > 0 and not free_shipping:

@@ -160,6 +160,25 @@ def refuse_cancel(session, order, *, reason, operator_id=None):
     return order_service.refuse_cancel(session, order, reason[:200], operator_id)
 
 
+def notify_cancel_refused(session, order):
+    """Tell the buyer their cancellation request was refused, and why: a 模板消息 (event
+    ``cancel_refused``) through the official account's send job (RQ, in-process without
+    Redis), when the merchant enabled that template and the buyer has an openid. Call it
+    after the refusal is committed. Returns the send-log id, or None when there is no
+    message to send (the reason is still on the order and in the buyer's order API)."""
+    from app.services.official_account import send_template_message
+
+    member = _member(session, order)
+    if member is None or not member.openid or not order.cancel_refuse_reason:
+        return None
+    data = {"first": "您的退单申请未通过",
+            "keyword1": order.order_no,
+            "keyword2": order.cancel_refuse_reason,
+            "remark": "订单将继续为您处理，如有疑问请联系商家"}
+    return send_template_message(order.merchant_id, "cancel_refused", member.openid, data,
+                                 session=session)
+
+
 # -- WeChat refunds, driven by the job ----------------------------------------------------------
 def start_attempt(session, refund_id):
     """Claim a pending WeChat refund for one attempt (pending → processing, attempts + 1);

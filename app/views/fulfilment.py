@@ -63,6 +63,20 @@ def fulfilment_of(order):
     }
 
 
+def _notify_refused(order):
+    """拒绝退单 reaches the buyer: the reason is on the order (their order API); a 模板消息
+    goes out when the merchant enabled one. A messaging failure never undoes the refusal."""
+    try:
+        log_id = refund_service.notify_cancel_refused(db.session, order)
+    except Exception:  # noqa: BLE001 - the refusal is committed; the message is best effort
+        db.session.rollback()
+        current_app.logger.exception("cancel-refused message for order %s", order.id)
+        flash(_("拒绝原因已保存，但模板消息未能发出，请稍后在模板消息发送记录中查看"), "warning")
+        return
+    if log_id is not None:
+        flash(_("已向买家发送公众号模板消息，发送结果见模板消息发送记录"), "info")
+
+
 def _quantities(order_items):
     """{order item id: quantity} from the ticked rows of the split-shipment form."""
     chosen = {}
@@ -178,6 +192,8 @@ class FulfilmentView(BaseView):
             return self._render_cancel(order_or_404(order_id), {field: str(exc)}, values,
                                        exc.status)
         refund_worker.submit(refund)
+        if mode == "refuse":
+            _notify_refused(order)
         if refund is not None:
             db.session.refresh(refund)
             if refund.status == "failed":

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 
 from app.admin.interface import AdminInterface
+from app.admin.pickers import PRODUCT_PICKER, PickerMixin
 from app.admin.pages import form_text
 from app.admin.views import TenantModelView
 from app.extensions import db
@@ -62,8 +63,9 @@ def claim_url(batch):
     return f"{current_app.config['SHOP_PUBLIC_BASE_URL'].rstrip('/')}/coupon/{batch.id}"
 
 
-class CouponBatchView(TenantModelView):
+class CouponBatchView(PickerMixin, TenantModelView):
     datamodel = AdminInterface(CouponBatch)
+    pickers = {"product_ids": PRODUCT_PICKER}
     list_title = _l("优惠券管理")
     list_columns = ["name", "kind", "discount_type", "value_text", "threshold", "quantity",
                     "remaining", "validity", "status", "created_at", "ops"]
@@ -155,7 +157,8 @@ class CouponBatchView(TenantModelView):
         return self.render_template(
             "marketing/coupon_form.html", title=_("编辑优惠券") if batch else _("新增优惠券"),
             values=values, errors=errors, categories=categories, kinds=COUPON_KINDS,
-            discount_types=DISCOUNT_TYPES, gift_kinds=GIFT_KINDS, batch=batch)
+            discount_types=DISCOUNT_TYPES, gift_kinds=GIFT_KINDS, batch=batch,
+            pickers=self.picker_context(values))
 
     @expose("/new", methods=["GET", "POST"])
     @has_access

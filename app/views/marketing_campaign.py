@@ -7,6 +7,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from app.admin.interface import AdminInterface
+from app.admin.pickers import MEMBER_PICKER, PRODUCT_PICKER, PickerMixin
 from app.admin.pages import form_text
 from app.admin.views import TenantModelView
 from app.extensions import db
@@ -33,14 +34,16 @@ def _ops(campaign):
         _("结束"))
 
 
-class CampaignView(TenantModelView):
+class CampaignView(PickerMixin, TenantModelView):
     datamodel = AdminInterface(Campaign)
+    pickers = {"product_ids": PRODUCT_PICKER, "member_phones": MEMBER_PICKER}
     list_title = _l("营销活动")
     list_columns = ["name", "kind", "starts_at", "ends_at", "product_scope", "customer_scope",
                     "state_text", "created_at", "ops"]
     search_columns = ["name", "kind", "status", "starts_at", "created_at"]
     show_columns = ["name", "kind", "per_threshold", "by_count", "starts_at", "ends_at",
-                    "product_scope", "customer_scope", "state_text", "tiers_text", "created_at"]
+                    "product_scope", "customer_scope", "excluded_provinces", "state_text",
+                    "tiers_text", "created_at"]
     export_columns = ["id", "name", "kind", "starts_at", "ends_at", "product_scope",
                       "customer_scope", "status", "created_at"]
     label_columns = {"state_text": _l("活动状态"), "tiers_text": _l("优惠层级"), "ops": _l("操作")}
@@ -56,7 +59,8 @@ class CampaignView(TenantModelView):
     def _values(self, campaign):
         if campaign is None:
             return {"kind": "full_reduction", "product_scope": "all", "customer_scope": "all",
-                    "tiers": [], "level_ids": [], "product_ids": "", "member_phones": ""}
+                    "tiers": [], "level_ids": [], "product_ids": "", "member_phones": "",
+                    "excluded_provinces": ""}
         tiers = []
         for t in campaign.tiers:
             value = rate_to_zhe(t.value) if campaign.kind == "full_discount" else t.value
@@ -68,7 +72,8 @@ class CampaignView(TenantModelView):
                 "customer_scope": campaign.customer_scope, "tiers": tiers,
                 "product_ids": ",".join(str(p.id) for p in campaign.products),
                 "level_ids": [lv.id for lv in campaign.levels],
-                "member_phones": "\n".join(m.phone or "" for m in campaign.members)}
+                "member_phones": "\n".join(m.phone or "" for m in campaign.members),
+                "excluded_provinces": campaign.excluded_provinces or ""}
 
     def _tiers(self, kind, errors, values):
         tiers, shown = [], []
@@ -106,6 +111,7 @@ class CampaignView(TenantModelView):
             values["by_count"] = bool(request.form.get("by_count"))
             values["product_ids"] = form_text("product_ids", 2000)
             values["member_phones"] = form_text("member_phones", 4000)
+            values["excluded_provinces"] = form_text("excluded_provinces", 300)
             values["level_ids"] = checked_ids("level_ids")
             parsed = dict(values)
             parsed["starts_at"] = parse_datetime("starts_at", errors)
@@ -146,7 +152,8 @@ class CampaignView(TenantModelView):
             "marketing/campaign_form.html", title=_("编辑营销活动") if campaign else _("新增营销活动"),
             values=values, errors=errors, kinds=CAMPAIGN_KINDS, product_scopes=PRODUCT_SCOPES,
             customer_scopes=CUSTOMER_SCOPES, levels=levels,
-            gifts=service.gift_batches(db.session), max_tiers=service.MAX_TIERS)
+            gifts=service.gift_batches(db.session), max_tiers=service.MAX_TIERS,
+            pickers=self.picker_context(values))
 
     @expose("/new", methods=["GET", "POST"])
     @has_access

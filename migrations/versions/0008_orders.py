@@ -11,8 +11,10 @@ revision = "0008_orders"
 down_revision = "0007_marketing"
 branch_labels = None
 # shop_order references member_coupon (0007), member and distributor (0003); orders are paid
-# through the WeChat layer (0002) and snapshot catalog SKUs (0004).
-depends_on = ("0002_wechat", "0003_members", "0004_catalog")
+# through the WeChat layer (0002) and snapshot catalog SKUs (0004, already an ancestor through
+# 0007: naming it again made `upgrade heads` fail with KeyError '0004_catalog' as soon as a
+# revision was added after 0008/0009).
+depends_on = ("0002_wechat", "0003_members")
 
 
 def upgrade():

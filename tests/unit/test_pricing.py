@@ -207,3 +207,52 @@ def test_allocation_adds_up_on_uneven_splits():
     result = price(PricingInput(lines=lines, campaigns=[reduction(1, [("30", "10")])]))
     assert sum(result.line_discounts.values()) == D("10.00")
     assert result.line_discounts[1] == D("3.33") and result.line_discounts[3] == D("3.34")
+
+
+def _free(excluded=(), tiers=((D(99), D(0)),), products=None):
+    return CampaignRule(id=9, name="满99包邮", kind="free_shipping", tiers=list(tiers),
+                        product_ids=frozenset(products) if products is not None else None,
+                        excluded_provinces=frozenset(excluded))
+
+
+def test_free_shipping_excluded_provinces_pay_the_freight():
+    rule = _free(excluded={"新疆", "西藏", "内蒙古"})
+    for province in ("新疆维吾尔自治区", "新疆", "西藏自治区", "内蒙古自治区"):
+        result = price(PricingInput(lines=[line(1, 1, "120")], freight=D("15"),
+                                    campaigns=[rule], province=province))
+        assert result.freight == D("15.00") and not result.free_shipping, province
+        assert result.paid_amount == D("135.00") and result.campaign_ids == []
+    for province in ("浙江省", "广东", "上海市"):
+        result = price(PricingInput(lines=[line(1, 1, "120")], freight=D("15"),
+                                    campaigns=[rule], province=province))
+        assert result.freight == D("0.00") and result.free_shipping, province
+        assert result.campaign_ids == [9]
+
+
+def test_free_shipping_exclusions_with_no_province_and_below_threshold():
+    rule = _free(excluded={"新疆"})
+    # An order with no receiver province cannot be shown to be outside 新疆: no free shipping.
+    for province in (None, "", "  "):
+        assert price(PricingInput(lines=[line(1, 1, "120")], freight=D("8"),
+                                  campaigns=[rule], province=province)).freight == D("8.00")
+    # Without exclusions the province does not matter.
+    assert price(PricingInput(lines=[line(1, 1, "120")], freight=D("8"), campaigns=[_free()],
+                              province=None)).freight == D("0.00")
+    # Below the threshold an allowed province still pays.
+    assert price(PricingInput(lines=[line(1, 1, "98.99")], freight=D("8"), campaigns=[rule],
+                              province="浙江省")).freight == D("8.00")
+
+
+def test_an_excluded_region_falls_back_to_another_free_shipping_campaign():
+    """满免邮 campaigns may overlap (满免邮除外): one that covers the province still applies."""
+    far = _free(excluded={"新疆"})
+    everywhere = CampaignRule(id=10, name="满300全国包邮", kind="free_shipping",
+                              tiers=[(D(300), D(0))])
+    small = PricingInput(lines=[line(1, 1, "120")], freight=D("20"), campaigns=[far, everywhere],
+                         province="新疆")
+    assert price(small).freight == D("20.00")
+    big = PricingInput(lines=[line(1, 1, "300")], freight=D("20"), campaigns=[far, everywhere],
+                       province="新疆")
+    result = price(big)
+    assert result.freight == D("0.00") and result.campaign_ids == [10]
+    assert result.paid_amount == D("300.00")

@@ -16,7 +16,7 @@ def auth(token):
 
 def make_product(app, merchant="鲜果时光", *, price="20.00", stock=10, strategy="on_order",
                  product_type="normal", delivery="express", commission_rate=None,
-                 points_price=None):
+                 points_price=None, points_cash=None):
     """An on-shelf, free-shipping product with one SKU; returns (product_id, sku_id)."""
     from app.extensions import db
     from app.models.catalog import Product, Sku
@@ -29,7 +29,8 @@ def make_product(app, merchant="鲜果时光", *, price="20.00", stock=10, strat
                           original_price=Decimal(price), cost_price=Decimal("1"),
                           stock=0, status="on_shelf", stock_strategy=strategy,
                           product_type=product_type, delivery=delivery, free_shipping=True,
-                          commission_rate=commission_rate, points_price=points_price)
+                          commission_rate=commission_rate, points_price=points_price,
+                          points_cash=Decimal(points_cash) if points_cash is not None else None)
         db.session.add(product)
         db.session.flush()
         sku = Sku(product=product, spec_key="", spec_text="", price=Decimal(price), stock=0)

@@ -76,7 +76,7 @@ def test_settings_map_events_to_template_ids(app, login_as, oa):
     _configure(client)
     assert _settings(app, oa["merchant_id"]) == {
         "order_shipped": (SHIPPED_ID, True), "recharge_success": (RECHARGE_ID, True),
-        "verification_done": (None, False)}
+        "verification_done": (None, False), "cancel_refused": (None, False)}
     page = client.get("/officialtemplates/").get_data(as_text=True)
     assert SHIPPED_ID in page and "核销完成" in page
 
