@@ -19,7 +19,7 @@ from app.models.media import MediaFile
 from app.models.merchant import Merchant
 from app.models.shop import Shop
 from app.services import decoration as service
-from app.services.media import storage_for
+from app.services.media import MediaError, storage_for
 from app.tenancy import tenant_scope
 
 CACHE_SECONDS = 300
@@ -102,7 +102,10 @@ def _send_media(token, thumb):
     if media is None:
         return api_error(_("文件不存在"), 404, "no_media")
     key = media.thumb_key if thumb and media.thumb_key else media.storage_key
-    handle = storage_for(current_app.config).open(key)
+    try:
+        handle = storage_for(current_app.config).open(key)
+    except MediaError as exc:
+        return api_error(str(exc), exc.status, exc.code)
     if handle is None:
         return api_error(_("文件不存在"), 404, "no_media")
     mimetype = "image/png" if thumb and media.thumb_key else media.content_type

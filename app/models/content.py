@@ -38,7 +38,9 @@ class BrandFocusImage(TenantMixin, db.Model):
     id = Column(Integer, primary_key=True)
     title = Column(String(30), nullable=True, info=label(
         _l("标题"), description=_l("选填，仅用于后台识别，不超过 30 个字")))
-    image = Column(String(512), nullable=True, info=label(_l("焦点图"), image=True))
+    # A 素材库 URL (/api/v1/media/<token>) chosen with the library picker; rows made before
+    # the picker hold an uploaded file name (``file``: still served by the checked routes).
+    image = Column(String(512), nullable=True, info=label(_l("焦点图"), file=True))
     link = Column(String(LINK_MAX), nullable=True, info=label(_l("链接"), description=_l(
         "选填。填写 https:// 开头的网址，或 product:商品ID、article:文章ID、category:商品分类ID")))
     sort = Column(Integer, nullable=False, default=0, info=label(
@@ -77,7 +79,7 @@ class Article(TenantMixin, db.Model):
     __tablename__ = "article"
     id = Column(Integer, primary_key=True)
     title = Column(String(ARTICLE_TITLE_MAX), nullable=False, info=label(_l("文章标题")))
-    cover = Column(String(512), nullable=True, info=label(_l("封面图"), image=True))
+    cover = Column(String(512), nullable=True, info=label(_l("封面图"), file=True))  # as above
     summary = Column(String(ARTICLE_SUMMARY_MAX), nullable=True, info=label(_l("摘要")))
     category_id = Column(Integer, ForeignKey("article_category.id"), nullable=True,
                          index=True, info=label(_l("目录")))

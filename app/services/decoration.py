@@ -23,7 +23,7 @@ from app.services.media import register_usage
 from app.tenancy import tenant_scope
 
 __all__ = ["check_link", "PageError", "save_draft", "publish_page", "rollback_page",
-           "public_page", "set_style", "new_page"]
+           "public_page", "set_style", "new_page", "load_version_into_draft"]
 
 
 # -- 设置个性化 / 设置模板样式 ------------------------------------------------------------------
@@ -142,6 +142,42 @@ def rollback_page(session, *, page, version, operator):
         raise BusinessError(N_("该版本已经是线上版本"), code="same_version")
     doc = validate_page(session, page.merchant_id, json.loads(version.content))
     return _new_version(session, page, doc, operator, rolled_back_from=version.number)
+
+
+def draft_differs(session, page):
+    """Whether the draft holds changes that are not online: it differs from the published
+    version (or, with nothing published, it has any component)."""
+    draft = draft_document(page)
+    version = published_version(session, page)
+    if version is None:
+        return bool(draft.get("components"))
+    return _canonical(draft) != _canonical(json.loads(version.content))
+
+
+def _canonical(doc):
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True)
+
+
+def draft_stamp(page):
+    """What the version history page saw of the draft; a later save changes it."""
+    return page.draft_saved_at.strftime("%Y-%m-%d %H:%M:%S.%f") if page.draft_saved_at else ""
+
+
+def load_version_into_draft(session, *, page, version, operator_name, confirmed=False,
+                            seen_stamp=None):
+    """载入草稿: copy an old version into the draft, checked again like a save (a product or
+    library file it links may be gone); nothing is published. Unpublished draft changes
+    are overwritten only when the merchant confirmed it, on the draft they saw."""
+    if version.page_id != page.id:
+        raise BusinessError(N_("版本不存在"), code="version", status=404)
+    if draft_differs(session, page):
+        if not confirmed:
+            raise BusinessError(N_("草稿中有未发布的修改，载入后会被覆盖，请确认后再载入"),
+                                code="draft_changed", status=409)
+        if seen_stamp is not None and seen_stamp != draft_stamp(page):
+            raise BusinessError(N_("草稿刚刚被修改过，请刷新版本记录后再确认载入"),
+                                code="draft_stale", status=409)
+    return save_draft(session, page=page, raw=version.content, operator_name=operator_name)
 
 
 # -- the public page -------------------------------------------------------------------------

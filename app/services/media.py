@@ -3,16 +3,20 @@
 Images (JPG, PNG, GIF, WEBP) are checked by content with Pillow, not by extension, and are
 at most ``IMAGE_MAX_MB``; videos are MP4 (an ``ftyp`` box at the start) of at most
 ``VIDEO_MAX_MB``. Every file is stored under the merchant's own prefix ``m<id>/`` by a
-storage backend; local disk is the only backend today (``MEDIA_STORAGE=local``).
+storage backend: local disk (``MEDIA_STORAGE=local``, the default) or an S3-compatible
+bucket (``MEDIA_STORAGE=s3``).
 
 A file that a page, a product, a shop or another module references is not deleted: the
 usage finders below name every place, and modules add their own with ``register_usage``.
 No Flask here: the caller passes the limits and the storage.
 """
+import hashlib
 import io
+import logging
 import os
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -32,6 +36,8 @@ NAME_MAX = 100
 # 32 url-safe characters.
 MEDIA_PATH_RE = re.compile(r"^/api/v1/media/([A-Za-z0-9_-]{20,48})$")
 
+log = logging.getLogger(__name__)
+
 
 class MediaError(BusinessError):
     """An upload or a library change was refused; ``params`` fill the message."""
@@ -46,6 +52,22 @@ class MediaError(BusinessError):
 
 
 # -- storage -------------------------------------------------------------------------------
+# One small interface, two backends, so callers never branch on the kind of storage:
+#   put(key, data, content_type)  store the bytes under ``key`` (``m<merchant>/...``);
+#   open(key)                     a readable binary file object, or None when it is gone;
+#   delete(key)                   remove it (a missing file is not an error).
+# The back office and the public token URL both serve files through open(): the app checks
+# who may see a file, the backend only holds the bytes (an S3 bucket stays private).
+_KEY_RE = re.compile(r"^m\d+/[A-Za-z0-9_./-]{1,200}$")
+
+
+def _check_key(key):
+    """A key is ``m<merchant id>/...`` with no ``..`` step: nothing outside the prefixes."""
+    if not key or not _KEY_RE.match(key) or ".." in key.split("/") or "//" in key:
+        raise MediaError(N_("文件路径无效"), code="bad_key")
+    return key
+
+
 class LocalStorage:
     """Files under one root folder; keys are relative paths such as ``m3/2026/ab12.png``."""
 
@@ -58,7 +80,7 @@ class LocalStorage:
             raise MediaError(N_("文件路径无效"), code="bad_key")
         return path
 
-    def put(self, key, data):
+    def put(self, key, data, content_type=None):
         path = self._path(key)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as fh:
@@ -75,15 +97,94 @@ class LocalStorage:
             os.remove(path)
 
 
+class S3Storage:
+    """An S3-compatible bucket (Tencent COS, MinIO, AWS S3...). Objects are private (no
+    ACL is set, so the bucket's default applies: keep the bucket private); the keys carry
+    the merchant prefix ``m<id>/`` like local files. Network failures become a Chinese
+    ``MediaError`` (status 503); the secret never appears in a message."""
+
+    UNAVAILABLE = N_("素材存储暂时不可用，请稍后重试")
+
+    def __init__(self, *, bucket, client):
+        self.bucket, self.client = bucket, client
+
+    def _call(self, method, **kwargs):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self.client, method)(Bucket=self.bucket, **kwargs)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise MediaError(self.UNAVAILABLE, code="storage_unavailable", status=503) from exc
+        except BotoCoreError as exc:
+            raise MediaError(self.UNAVAILABLE, code="storage_unavailable", status=503) from exc
+
+    def put(self, key, data, content_type=None):
+        self._call("put_object", Key=_check_key(key), Body=data,
+                   ContentType=content_type or "application/octet-stream")
+
+    def open(self, key):
+        found = self._call("get_object", Key=_check_key(key))
+        return None if found is None else found["Body"]
+
+    def delete(self, key):
+        self._call("delete_object", Key=_check_key(key))
+
+
+S3_SETTINGS = ("MEDIA_S3_ENDPOINT", "MEDIA_S3_BUCKET", "MEDIA_S3_REGION",
+               "MEDIA_S3_ACCESS_KEY_ID", "MEDIA_S3_SECRET_ACCESS_KEY")
+_S3_CLIENTS = {}
+_S3_LOCK = threading.Lock()
+
+
+def _s3_client(endpoint, region, key_id, secret, addressing):
+    """One client per settings (boto3 clients are thread-safe; creating one is slow)."""
+    cache_key = (endpoint, region, key_id, hashlib.sha256(secret.encode()).hexdigest(),
+                 addressing)
+    with _S3_LOCK:
+        client = _S3_CLIENTS.get(cache_key)
+        if client is None:
+            import boto3
+            from botocore.config import Config
+
+            client = boto3.session.Session().client(
+                "s3", endpoint_url=endpoint or None, region_name=region,
+                aws_access_key_id=key_id, aws_secret_access_key=secret,
+                config=Config(connect_timeout=5, read_timeout=30,
+                              retries={"max_attempts": 2, "mode": "standard"},
+                              signature_version="s3v4",
+                              s3={"addressing_style": addressing}))
+            _S3_CLIENTS[cache_key] = client
+    return client
+
+
 def storage_for(config):
-    """The configured backend. Only ``local`` exists; anything else is refused at use rather
-    than silently writing to local disk in a deployment that expects object storage."""
+    """The configured backend: ``MEDIA_STORAGE=local`` (default, MEDIA_FOLDER) or ``s3``
+    (MEDIA_S3_* settings). Anything else, or an incomplete s3 setting, is refused at use
+    rather than silently writing to local disk in a deployment that expects object
+    storage."""
     kind = (config.get("MEDIA_STORAGE") or "local").lower()
-    if kind != "local":
-        raise MediaError(N_("素材存储方式 %(kind)s 尚未支持，请设置 MEDIA_STORAGE=local"),
-                         code="storage", kind=kind)
-    return LocalStorage(config.get("MEDIA_FOLDER") or os.path.join(config["UPLOAD_FOLDER"],
-                                                                   "media"))
+    if kind == "local":
+        return LocalStorage(config.get("MEDIA_FOLDER") or os.path.join(
+            config["UPLOAD_FOLDER"], "media"))
+    if kind == "s3":
+        missing = [name for name in ("MEDIA_S3_BUCKET", "MEDIA_S3_ACCESS_KEY_ID",
+                                     "MEDIA_S3_SECRET_ACCESS_KEY") if not config.get(name)]
+        if missing:
+            raise MediaError(N_("对象存储未配置完整，缺少 %(names)s"), code="storage",
+                             status=503, names="、".join(missing))
+        addressing = (config.get("MEDIA_S3_ADDRESSING") or "auto").lower()
+        if addressing not in ("auto", "path", "virtual"):
+            addressing = "auto"
+        client = _s3_client(config.get("MEDIA_S3_ENDPOINT") or "",
+                            config.get("MEDIA_S3_REGION") or "us-east-1",
+                            config["MEDIA_S3_ACCESS_KEY_ID"],
+                            config["MEDIA_S3_SECRET_ACCESS_KEY"], addressing)
+        return S3Storage(bucket=config["MEDIA_S3_BUCKET"], client=client)
+    raise MediaError(N_("不支持的素材存储方式 %(kind)s，请设置 MEDIA_STORAGE=local 或 s3"),
+                     code="storage", status=503, kind=kind)
 
 
 # -- uploads -------------------------------------------------------------------------------
@@ -161,11 +262,15 @@ def upload_media(session, *, merchant_id, storage, filename, data, group=None,
     stem = secrets.token_hex(16)
     folder = f"m{int(merchant_id)}/{china_now():%Y%m}"
     key = f"{folder}/{stem}.{checked.ext}"
-    storage.put(key, data)
+    storage.put(key, data, checked.content_type)
     thumb_key = None
     if checked.thumb is not None:
         thumb_key = f"{folder}/{stem}_thumb.png"
-        storage.put(thumb_key, checked.thumb)
+        try:
+            storage.put(thumb_key, checked.thumb, "image/png")
+        except MediaError:
+            _forget(storage, key)
+            raise
     base = os.path.basename(filename or "") or f"{stem}.{checked.ext}"
     media = MediaFile(merchant_id=merchant_id, group=group, name=clean_name(base[:NAME_MAX]),
                       kind=checked.kind, storage_key=key, thumb_key=thumb_key,
@@ -173,6 +278,22 @@ def upload_media(session, *, merchant_id, storage, filename, data, group=None,
                       size=len(data), width=checked.width, height=checked.height)
     session.add(media)
     return media
+
+
+def _forget(storage, *keys):
+    """Best-effort removal of stored files whose row will not exist (or no longer does)."""
+    for key in keys:
+        if key:
+            try:
+                storage.delete(key)
+            except MediaError:
+                log.warning("media: could not remove %s from storage", key)
+
+
+def remove_files(storage, media):
+    """After the row is deleted: its file and thumbnail go too (failures are logged: the
+    row is already gone, so an orphan object is the worst outcome)."""
+    _forget(storage, media.storage_key, media.thumb_key)
 
 
 # -- references ------------------------------------------------------------------------------

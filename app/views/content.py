@@ -13,11 +13,13 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from markupsafe import Markup
 from wtforms import BooleanField
 from wtforms.validators import Length, NumberRange, Optional as OptionalValidator
-from wtforms.validators import StopValidation, ValidationError
+from wtforms.validators import ValidationError
 
 from app.admin.audit import audit_action
 from app.admin.fields import AjaxRelatedField
 from app.admin.interface import AdminInterface
+from app.admin.media_field import (MEDIA_HELP, MediaField, media_preview, media_validator,
+                                   picker_config)
 from app.admin.pages import merchant_id_or_403
 from app.admin.views import TenantModelView
 from app.extensions import db
@@ -50,9 +52,29 @@ def _check_video(form, field):
         raise ValidationError(_(problem))
 
 
-def _require_upload(form, field):
-    if not getattr(field.data, "filename", ""):
-        raise StopValidation(_("请上传焦点图图片"))
+def _media_config():
+    """The library picker's settings for the rich-text editor, or "" for a user who may
+    not open the 素材库 (the editor then asks for an image address instead)."""
+    import json
+
+    from flask import current_app
+
+    if not current_app.appbuilder.sm.has_access("can_list", "MediaView"):
+        return ""
+    return json.dumps(picker_config(), ensure_ascii=False)
+
+
+def _legacy_file(endpoint):
+    """Images uploaded before the library picker: shown through the view's checked route."""
+    return lambda filename: url_for(f"{endpoint}.download", filename=filename)
+
+
+def _thumb(endpoint):
+    def render(value):
+        src = media_preview(value, _legacy_file(endpoint))
+        return Markup('<img class="md-thumb" src="{0}" alt="" height="40">').format(src) \
+            if src else ""
+    return render
 
 
 def _rich_html(value):
@@ -80,7 +102,10 @@ class BrandFocusImageView(TenantModelView):
     add_form_extra_fields = edit_form_extra_fields = {
         "active": BooleanField(_l("启用"), default=True,
                                description=_l("只有启用的焦点图显示在小程序中")),
+        "image": MediaField(_l("焦点图"), kind="image", description=MEDIA_HELP,
+                            legacy_url=_legacy_file("BrandFocusImageView")),
     }
+    formatters_columns = {"image": _thumb("BrandFocusImageView")}
     validators_columns = {
         "title": [OptionalValidator(), Length(max=30, message=_l("标题不能超过 30 个字"))],
         "link": [OptionalValidator(), Length(max=500, message=_l("链接不能超过 500 个字符")),
@@ -89,9 +114,10 @@ class BrandFocusImageView(TenantModelView):
     }
 
     def form_ready(self, form, item=None):
-        # On add the image is required; on edit an empty file input keeps the current one.
-        if item is None and "image" in form._fields:
-            form.image.validators = [_require_upload]
+        # A library image of this merchant is required; a row's older uploaded file stays.
+        if "image" in form._fields:
+            form.image.validators = [media_validator(
+                "image", item.image if item else None, _l("请从素材库选择焦点图图片"))]
 
 
 # -- 目录管理 ---------------------------------------------------------------------------------
@@ -171,7 +197,8 @@ class ArticleView(TenantModelView):
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete",
                         "can_export", "can_download", "can_publish", "can_show_article",
                         "can_hide_article"]
-    formatters_columns = {"state": _state_badge, "body": _rich_html}
+    formatters_columns = {"state": _state_badge, "body": _rich_html,
+                          "cover": _thumb("ArticleView")}
     validators_columns = {
         "title": [Length(min=2, max=ARTICLE_TITLE_MAX,
                          message=_l("文章标题须为 2-%(n)d 个字", n=ARTICLE_TITLE_MAX))],
@@ -181,6 +208,8 @@ class ArticleView(TenantModelView):
                   _check_video],
     }
     add_form_extra_fields = edit_form_extra_fields = {
+        "cover": MediaField(_l("封面图"), kind="image", description=MEDIA_HELP,
+                            legacy_url=_legacy_file("ArticleView")),
         "head_product": AjaxRelatedField(
             _l("头部商品"), query_func=_products, get_label=_product_label,
             validators=[OptionalValidator()],
@@ -190,6 +219,10 @@ class ArticleView(TenantModelView):
             validators=[OptionalValidator()],
             description=_l("选填：显示在文章末尾的商品，输入商品名称搜索")),
     }
+
+    def form_ready(self, form, item=None):
+        if "cover" in form._fields:
+            form.cover.validators = [media_validator("image", item.cover if item else None)]
 
     # Step 1 saves and leads to step 2 (文章详情).
     def post_add(self, item):
@@ -244,7 +277,8 @@ class ArticleView(TenantModelView):
                 flash(_("文章未保存：请修改标红的内容"), "danger")
         return self.render_template(
             "content/article_body.html", title=_("编辑文章（第二步：文章详情）"),
-            article=article, text=text, error=error, max_chars=RICH_TEXT_MAX), (
+            article=article, text=text, error=error, max_chars=RICH_TEXT_MAX,
+            media_config=_media_config()), (
             422 if error else 200)
 
     def _items(self, items):
@@ -329,7 +363,8 @@ class AboutView(BaseView):
                 return redirect(url_for("AboutView.index"))
         return self.render_template("content/about_edit.html", title=_l("编辑关于商城"),
                                     page_title=title, text=text, error=error,
-                                    max_chars=RICH_TEXT_MAX), 422 if error else 200
+                                    max_chars=RICH_TEXT_MAX, media_config=_media_config()), \
+            422 if error else 200
 
 
 def register(appbuilder):

@@ -269,7 +269,9 @@ class PageView(TenantModelView):
         versions = db.session.execute(select(PageVersion).where(
             PageVersion.page_id == page.id).order_by(PageVersion.number.desc())).scalars().all()
         return self.render_template("decoration/history.html", page=page, versions=versions,
-                                    title=_l("版本记录"))
+                                    title=_l("版本记录"),
+                                    draft_differs=service.draft_differs(db.session, page),
+                                    draft_stamp=service.draft_stamp(page))
 
     @expose("/preview/<pk>")
     @has_access
@@ -314,6 +316,30 @@ class PageView(TenantModelView):
             db.session.commit()
         return _answer(True, _("已回滚：版本 v%(old)d 重新发布为 v%(new)d", old=version.number,
                                new=new.number), url_for("PageView.history", pk=page.id))
+
+
+    @expose("/load_draft/<pk>", methods=["POST"])
+    @has_access
+    @permission_name("design")
+    def load_draft(self, pk):
+        """载入草稿: an old version becomes the draft; nothing is published."""
+        page = self.get_visible(pk)
+        version_id = form_text("version_id")
+        version = db.session.get(PageVersion, int(version_id)) if version_id.isdigit() else None
+        if version is None or version.page_id != page.id:
+            abort(404)
+        try:
+            service.load_version_into_draft(
+                db.session, page=page, version=version, operator_name=_operator_name(),
+                confirmed=request.form.get("confirm") == "1",
+                seen_stamp=request.form.get("draft_stamp"))
+        except BusinessError as exc:
+            db.session.rollback()
+            return _answer(False, str(exc), url_for("PageView.history", pk=page.id), exc.status)
+        with audit_action(_("载入历史版本到草稿")):
+            db.session.commit()
+        return _answer(True, _("已把版本 v%(n)d 载入草稿（尚未发布，顾客看到的仍是线上版本）",
+                               n=version.number), url_for("PageView.builder", pk=page.id))
 
 
 def _operator():

@@ -79,12 +79,10 @@ class MediaView(TenantModelView):
 
     def pre_delete(self, item):
         service.check_deletable(db.session, item)
-        self._removed_keys = [item.storage_key, item.thumb_key]
+        _storage()  # a broken storage setting refuses the delete before the row goes
 
     def post_delete(self, item):
-        for key in getattr(self, "_removed_keys", []):
-            if key:
-                _storage().delete(key)
+        service.remove_files(_storage(), item)
 
     def _upload(self):
         """Store every posted file; returns (stored rows, Chinese errors per file)."""
@@ -161,12 +159,15 @@ class MediaView(TenantModelView):
     @permission_name("list")
     def file(self, pk):
         """The file (or ?thumb=1 its thumbnail), to its own merchant only."""
+        from flask import abort
+
         media = self.get_visible(pk)
         thumb = bool(request.args.get("thumb")) and media.thumb_key
-        handle = _storage().open(media.thumb_key if thumb else media.storage_key)
+        try:
+            handle = _storage().open(media.thumb_key if thumb else media.storage_key)
+        except BusinessError as exc:
+            return str(exc), exc.status
         if handle is None:
-            from flask import abort
-
             abort(404)
         return send_file(handle, mimetype="image/png" if thumb else media.content_type,
                          max_age=3600, conditional=False)

@@ -248,56 +248,164 @@ def test_category_name_is_unique_and_a_used_category_is_not_deleted(app, login_a
 
 
 # -- 焦点图管理 -----------------------------------------------------------------------------
-def test_focus_image_needs_an_image_and_a_link_of_this_merchant(app, login_as):
+def upload_media(client, name="焦点.png", data=None):
+    """A file in the merchant's 素材库, uploaded as the picker does; returns its JSON."""
+    response = client.post("/mediaview/upload?format=json", data={
+        "file": (io.BytesIO(data or png()), name)}, content_type="multipart/form-data",
+        headers={"X-CSRFToken": client.csrf()})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["files"][0]
+
+
+def test_focus_image_needs_a_library_image_and_a_link_of_this_merchant(app, login_as):
     from app.models.content import BrandFocusImage
 
     client = login_as("owner_a")
     page = client.get("/brandfocusimageview/list/").get_data(as_text=True)
     assert "示例" in page and "md-phone" in page and "焦点图（轮播）" in page
+    form = client.get("/brandfocusimageview/add").get_data(as_text=True)
+    assert "md-media-pick" in form and "从素材库选择图片" in form and "media_picker.js" in form
+    assert 'type="file"' not in form
     token = client.csrf("/brandfocusimageview/add")
     base = {"title": "双十二", "sort": "1", "active": "y", "csrf_token": token}
     text = client.post("/brandfocusimageview/add", data=dict(base, link="")).get_data(
         as_text=True)
-    assert "请上传焦点图图片" in text
+    assert "请从素材库选择焦点图图片" in text
+    ours_file = upload_media(client, data=png((10, 200, 10)))
+    theirs_file = upload_media(login_as("owner_b"), "别家.png")
+    video = upload_media(client, "片头.mp4", b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
     other = product_id(app, "茶语小铺")
-    for link, message in ((f"product:{other}", "链接的商品不存在"),
-                          ("javascript:alert(1)", "链接格式不正确"),
-                          ("article:99999999", "链接的文章不存在")):
-        text = client.post("/brandfocusimageview/add", data=dict(
-            base, link=link, image=(io.BytesIO(png()), "a.png")),
-            content_type="multipart/form-data").get_data(as_text=True)
-        assert message in text, link
+    for fields, message in (
+            (dict(link=f"product:{other}", image=ours_file["url"]), "链接的商品不存在"),
+            (dict(link="javascript:alert(1)", image=ours_file["url"]), "链接格式不正确"),
+            (dict(link="article:99999999", image=ours_file["url"]), "链接的文章不存在"),
+            (dict(link="", image=theirs_file["url"]), "素材不存在或不属于本商家"),
+            (dict(link="", image="https://evil.example/x.png"), "只能使用素材库中的文件"),
+            (dict(link="", image=video["url"]), "所选素材类型不对，这里需要图片")):
+        text = client.post("/brandfocusimageview/add", data=dict(base, **fields)).get_data(
+            as_text=True)
+        assert message in text, fields
     assert not first(app, "鲜果时光", select(BrandFocusImage.id).where(
         BrandFocusImage.title == "双十二"))
-    text = client.post("/brandfocusimageview/add", data=dict(
-        base, link="https://evil.example/x.gif", image=(io.BytesIO(b"GIF89a not really"),
-                                                        "x.gif")),
-        content_type="multipart/form-data").get_data(as_text=True)
-    assert "文件内容不是有效的图片" in text
     mine = product_id(app, "鲜果时光")
     response = client.post("/brandfocusimageview/add", data=dict(
-        base, link=f"product:{mine}", image=(io.BytesIO(png()), "a.png")),
-        content_type="multipart/form-data")
+        base, link=f"product:{mine}", image=ours_file["url"]))
     assert response.status_code == 302
     saved = rows(app, "鲜果时光", select(BrandFocusImage).where(
         BrandFocusImage.title == "双十二"))[0][0]
+    assert saved.image == ours_file["url"]
+    listing = client.get("/brandfocusimageview/list/").get_data(as_text=True)
+    assert ours_file["url"] + "/thumb" in listing
 
     public = app.test_client()
-    shop_a, shop_b = shop_ids(app, "鲜果时光")[0], shop_ids(app, "茶语小铺")[0]
+    shop_a = shop_ids(app, "鲜果时光")[0]
     items = api(public, f"/shops/{shop_a}/focus-images").get_json()["focus_images"]
     ours = next(i for i in items if i["id"] == saved.id)
-    assert ours["link"] == f"product:{mine}"
+    assert ours["link"] == f"product:{mine}" and ours["image"] == ours_file["url"]
     image = public.get(ours["image"])
-    assert image.status_code == 200 and image.data == png()
-    # The same file through another merchant's shop, or an unreferenced name: 404.
-    assert public.get(f"/api/v1/shops/{shop_b}/files/{saved.image}").status_code == 404
-    assert public.get(f"/api/v1/shops/{shop_a}/files/nothing.png").status_code == 404
+    assert image.status_code == 200 and image.data == png((10, 200, 10))
+    # the file is in use: the library refuses to delete it and names the focus image
+    html = client.post(f"/mediaview/delete/{ours_file['id']}", data={
+        "csrf_token": client.csrf()}, follow_redirects=True).get_data(as_text=True)
+    assert "正在使用中，不能删除" in html and "焦点图“双十二”" in html
+    # editing without choosing again keeps the image; 停用 takes it off the shop
     response = client.post(f"/brandfocusimageview/edit/{saved.id}", data=dict(
-        base, link=f"product:{mine}", active=""))
+        base, link=f"product:{mine}", image=ours_file["url"], active=""))
     assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
     assert saved.id not in [i["id"] for i in api(
         public, f"/shops/{shop_a}/focus-images").get_json()["focus_images"]]
-    assert public.get(ours["image"]).status_code == 404, "an inactive image is not served"
+
+
+def test_a_focus_image_uploaded_before_the_picker_is_kept_on_edit(app, login_as):
+    """Rows made with the old upload field hold a file name; editing keeps it, and it is
+    still shown through the view's checked route and the shop API."""
+    import os
+
+    from app.extensions import db
+    from app.models.content import BrandFocusImage
+    from app.tenancy import tenant_scope
+
+    name = "legacy0123456789abcdef0123456789.png"
+    with open(os.path.join(app.config["UPLOAD_FOLDER"], name), "wb") as fh:
+        fh.write(png((1, 2, 3)))
+    with app.app_context(), tenant_scope(merchant_id(app, "鲜果时光")):
+        row = BrandFocusImage(title="旧焦点图", image=name, sort=5, active=True)
+        db.session.add(row)
+        db.session.commit()
+        pk = row.id
+    client = login_as("owner_a")
+    form = client.get(f"/brandfocusimageview/edit/{pk}").get_data(as_text=True)
+    assert f"/brandfocusimageview/download/{name}" in form
+    response = client.post(f"/brandfocusimageview/edit/{pk}", data={
+        "title": "旧焦点图改", "sort": "5", "active": "y", "link": "", "image": name,
+        "csrf_token": client.csrf(f"/brandfocusimageview/edit/{pk}")})
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    saved = first(app, "鲜果时光", select(BrandFocusImage.image).where(BrandFocusImage.id == pk))
+    assert saved == name
+    assert client.get(f"/brandfocusimageview/download/{name}").data == png((1, 2, 3))
+    # but another stored file name cannot be typed in
+    text = client.post(f"/brandfocusimageview/edit/{pk}", data={
+        "title": "旧焦点图改", "sort": "5", "active": "y", "link": "", "image": "other.png",
+        "csrf_token": client.csrf(f"/brandfocusimageview/edit/{pk}")}).get_data(as_text=True)
+    assert "只能使用素材库中的文件" in text
+
+
+def test_article_cover_comes_from_the_library_and_blocks_its_deletion(app, login_as):
+    client = login_as("owner_a")
+    cover = upload_media(client, "封面.png")
+    form = client.get("/articleview/add").get_data(as_text=True)
+    assert "md-media-pick" in form and 'name="cover"' in form
+    theirs = upload_media(login_as("owner_b"), "别家封面.png")
+    text = add_article(client, app, "别家封面的文章", cover=theirs["url"]).get_data(as_text=True)
+    assert "素材不存在或不属于本商家" in text
+    assert article(app, "鲜果时光", "别家封面的文章") is None
+    response = add_article(client, app, "有封面的文章", cover=cover["url"])
+    assert response.status_code == 302
+    created = article(app, "鲜果时光", "有封面的文章")
+    assert created.cover == cover["url"]
+    client.post(f"/articleview/body/{created.id}", data={
+        "body": "<p>正文</p>", "submit_action": "publish", "csrf_token": client.csrf()})
+    shop = shop_ids(app, "鲜果时光")[0]
+    card = next(a for a in api(app.test_client(), f"/shops/{shop}/articles").get_json()[
+        "articles"] if a["id"] == created.id)
+    assert card["cover"] == cover["url"]
+    assert app.test_client().get(cover["url"]).status_code == 200
+    html = client.post(f"/mediaview/delete/{cover['id']}", data={
+        "csrf_token": client.csrf()}, follow_redirects=True).get_data(as_text=True)
+    assert "正在使用中，不能删除" in html and "文章《有封面的文章》" in html
+
+
+def test_rich_text_editors_offer_the_library_and_keep_sanitizing(app, login_as):
+    client = login_as("owner_a")
+    picture = upload_media(client, "正文图.png")
+    add_article(client, app, "图文正文文章")
+    created = article(app, "鲜果时光", "图文正文文章")
+    for path in (f"/articleview/body/{created.id}", "/about/edit"):
+        html = client.get(path).get_data(as_text=True)
+        assert 'data-rich-editor="1"' in html and "data-media-config=" in html
+        assert "/mediaview/picker" in html and "vendor/quill/quill.js" in html
+        assert "media_picker.js" in html and "富文本编辑器未安装" in html
+    body = f'<p>看图<img src="{picture["url"]}" onerror="x()"></p><script>alert(1)</script>'
+    response = client.post(f"/articleview/body/{created.id}", data={
+        "body": body, "submit_action": "save", "csrf_token": client.csrf()})
+    assert response.status_code == 302
+    stored = article(app, "鲜果时光", "图文正文文章").body
+    assert f'<img src="{picture["url"]}">' in stored
+    assert "<script" not in stored and "onerror" not in stored
+    # another merchant's library image is refused and the typed text stays on the page
+    theirs = upload_media(login_as("owner_b"), "别家正文图.png")
+    response = client.post("/about/edit", data={
+        "title": "关于我们", "body": f'<p>别家<img src="{theirs["url"]}"></p>',
+        "csrf_token": client.csrf("/about/edit")})
+    assert response.status_code == 422
+    assert "素材不存在或不属于本商家" in response.get_data(as_text=True)
+    response = client.post("/about/edit", data={
+        "title": "关于我们", "body": f'<p>本店<img src="{picture["url"]}"></p>',
+        "csrf_token": client.csrf("/about/edit")})
+    assert response.status_code == 302
+    html = client.post(f"/mediaview/delete/{picture['id']}", data={
+        "csrf_token": client.csrf()}, follow_redirects=True).get_data(as_text=True)
+    assert "文章《图文正文文章》" in html and "关于商城" in html
 
 
 # -- 关于商城 -------------------------------------------------------------------------------

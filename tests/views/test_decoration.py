@@ -332,3 +332,113 @@ def test_manager_can_design_pages(login_as, ids):
     assert client.get("/decorationview/list/").status_code == 200
     pk = new_page(client, ids["shop"], "店长页")
     assert client.get(f"/pageview/builder/{pk}").status_code == 200
+
+
+# -- 载入草稿 (load an old version into the draft) ---------------------------------------------
+def _version_id(app, ids, pk, number):
+    from app.models.decoration import PageVersion
+    from app.tenancy import tenant_scope
+
+    with app.app_context(), tenant_scope(ids["a"]):
+        return _db().session.execute(select(PageVersion.id).where(
+            PageVersion.page_id == pk, PageVersion.number == number)).scalar()
+
+
+def load_draft(client, pk, version_id, **extra):
+    data = {"version_id": version_id, "csrf_token": client.csrf()}
+    data.update(extra)
+    return client.post(f"/pageview/load_draft/{pk}", data=data,
+                       headers={"Accept": "application/json"})
+
+
+def test_load_a_version_into_the_draft_without_publishing(app, login_as, ids):
+    client = login_as("owner_a")
+    pk = new_page(client, ids["shop"], "载入草稿页")
+    first, second = ids["products"][0], ids["products"][1]
+    api = f"/api/v1/shops/{ids['shop']}/pages/{pk}"
+    assert save(client, pk, doc(product_list(first), title="载入草稿页")).get_json()["ok"]
+    assert publish(client, pk).get_json()["version"] == 1
+    assert save(client, pk, doc(product_list(second), title="载入草稿页")).get_json()["ok"]
+    assert publish(client, pk).get_json()["version"] == 2
+    v1 = _version_id(app, ids, pk, 1)
+    # the draft equals the online version: no warning, no confirmation needed
+    history = client.get(f"/pageview/history/{pk}").get_data(as_text=True)
+    assert history.count("载入草稿</button>") == 2 and 'id="draft-differs"' not in history
+    response = load_draft(client, pk, v1)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["ok"] and "已把版本 v1 载入草稿" in response.get_json()["message"]
+    draft, published = draft_of(app, pk)
+    assert draft["components"][0]["settings"]["product_ids"] == [first]
+    # nothing was published: shoppers still see v2, and no version was added
+    body = client.get(api).get_json()
+    assert body["page"]["version"] == 2
+    assert [c["id"] for c in body["components"][0]["settings"]["products"]] == [second]
+    assert _version_id(app, ids, pk, 3) is None
+    # the draft now differs from v2: loading v2 needs a confirmation on the draft seen
+    history = client.get(f"/pageview/history/{pk}").get_data(as_text=True)
+    assert 'id="draft-differs"' in history and "会被覆盖" in history
+    v2 = _version_id(app, ids, pk, 2)
+    refused = load_draft(client, pk, v2)
+    assert refused.status_code == 409
+    assert "草稿中有未发布的修改，载入后会被覆盖" in refused.get_json()["error"]
+    assert draft_of(app, pk)[0]["components"][0]["settings"]["product_ids"] == [first]
+    stamp = re.search(r'name="draft_stamp" value="([^"]*)"', history).group(1)
+    # a save after the history page was shown makes that confirmation stale
+    assert save(client, pk, doc(product_list(first, second), title="载入草稿页")).get_json()["ok"]
+    stale = load_draft(client, pk, v2, confirm="1", draft_stamp=stamp)
+    assert stale.status_code == 409 and "草稿刚刚被修改过" in stale.get_json()["error"]
+    assert draft_of(app, pk)[0]["components"][0]["settings"]["product_ids"] == [first, second]
+    history = client.get(f"/pageview/history/{pk}").get_data(as_text=True)
+    stamp = re.search(r'name="draft_stamp" value="([^"]*)"', history).group(1)
+    done = load_draft(client, pk, v2, confirm="1", draft_stamp=stamp)
+    assert done.status_code == 200 and done.get_json()["ok"]
+    assert draft_of(app, pk)[0]["components"][0]["settings"]["product_ids"] == [second]
+    # the plain form (no JSON) flashes and opens the builder
+    response = client.post(f"/pageview/load_draft/{pk}", data={
+        "version_id": v1, "confirm": "0", "csrf_token": client.csrf()})
+    assert response.status_code == 302 and response.location.endswith(f"/pageview/builder/{pk}")
+
+
+def test_load_draft_refuses_a_version_that_no_longer_checks_and_keeps_the_draft(
+        app, login_as, ids):
+    from app.models.catalog import Product
+    from app.models.decoration import PageVersion
+    from app.tenancy import tenant_scope
+
+    client = login_as("owner_a")
+    pk = new_page(client, ids["shop"], "失效版本页")
+    first = ids["products"][0]
+    assert save(client, pk, doc(product_list(first), title="失效版本页")).get_json()["ok"]
+    assert publish(client, pk).get_json()["version"] == 1
+    v1 = _version_id(app, ids, pk, 1)
+    # the stored version now links another merchant's product (as if data went bad)
+    with app.app_context(), tenant_scope(ids["a"]):
+        version = _db().session.get(PageVersion, v1)
+        content = json.loads(version.content)
+        content["components"][0]["settings"]["product_ids"] = [ids["other"]]
+        version.content = json.dumps(content)
+        _db().session.commit()
+    before = draft_of(app, pk)[0]
+    refused = load_draft(client, pk, v1, confirm="1")
+    assert refused.status_code == 422 and refused.get_json()["ok"] is False
+    assert "商品列表" in refused.get_json()["error"]
+    assert draft_of(app, pk)[0] == before
+    with app.app_context(), tenant_scope(ids["b"]):
+        assert _db().session.get(Product, ids["other"]) is not None
+
+
+def test_load_draft_is_isolated_and_checks_the_version_belongs_to_the_page(app, login_as, ids):
+    client = login_as("owner_a")
+    pk = new_page(client, ids["shop"], "隔离页")
+    other_pk = new_page(client, ids["shop"], "另一页")
+    assert save(client, pk, doc(product_list(ids["products"][0]), title="隔离页")).get_json()["ok"]
+    assert publish(client, pk).get_json()["ok"]
+    v1 = _version_id(app, ids, pk, 1)
+    before = draft_of(app, other_pk)[0]
+    assert load_draft(client, other_pk, v1).status_code == 404
+    assert load_draft(client, pk, "abc").status_code == 404
+    assert draft_of(app, other_pk)[0] == before
+    owner_b = login_as("owner_b")
+    assert load_draft(owner_b, pk, v1).status_code == 404
+    verifier = login_as("verifier_a")
+    assert load_draft(verifier, pk, v1).status_code in (302, 403)
