@@ -45,10 +45,19 @@ class Config:
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_MB", 10) * 1024 * 1024
     IMAGE_MAX_MB = _int("IMAGE_MAX_MB", 2)
     # 素材库 (app/services/media.py): videos stay under the request limit above; files go to
-    # local disk (MEDIA_FOLDER, default UPLOAD_FOLDER/media) — the only storage built so far.
+    # local disk (MEDIA_FOLDER, default UPLOAD_FOLDER/media) or, with MEDIA_STORAGE=s3, to
+    # an S3-compatible bucket (MEDIA_S3_* below).
     VIDEO_MAX_MB = _int("VIDEO_MAX_MB", 8)
     MEDIA_STORAGE = os.environ.get("MEDIA_STORAGE", "local")
     MEDIA_FOLDER = os.environ.get("MEDIA_FOLDER", "")
+    # MEDIA_STORAGE=s3: any S3-compatible service (Tencent COS, MinIO, AWS). Keep the bucket
+    # private: the app serves every file itself, after its own checks.
+    MEDIA_S3_ENDPOINT = os.environ.get("MEDIA_S3_ENDPOINT", "")  # e.g. https://cos.ap-guangzhou.myqcloud.com
+    MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
+    MEDIA_S3_REGION = os.environ.get("MEDIA_S3_REGION", "us-east-1")
+    MEDIA_S3_ACCESS_KEY_ID = os.environ.get("MEDIA_S3_ACCESS_KEY_ID", "")
+    MEDIA_S3_SECRET_ACCESS_KEY = os.environ.get("MEDIA_S3_SECRET_ACCESS_KEY", "")
+    MEDIA_S3_ADDRESSING = os.environ.get("MEDIA_S3_ADDRESSING", "auto")  # auto, path or virtual
     # Published decoration pages are cached per version for the shop API (seconds).
     DECORATION_CACHE_SECONDS = _int("DECORATION_CACHE_SECONDS", 300)
 
@@ -120,6 +129,10 @@ class Config:
     SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
     SMS_GATEWAY_KEY = os.environ.get("SMS_GATEWAY_KEY", "")
     SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "")
+    # AI 刷脸 (app/services/face_analysis.py): the Tencent Cloud IAI endpoint (a regional or
+    # internal one, e.g. iai.internal.tencentcloudapi.com; "http://host:port" for a test fake).
+    TENCENT_IAI_ENDPOINT = os.environ.get("TENCENT_IAI_ENDPOINT", "iai.tencentcloudapi.com")
+    TENCENT_IAI_TIMEOUT = _int("TENCENT_IAI_TIMEOUT", 10)  # seconds per DetectFace call
 
     SEED_DEMO = _bool("SEED_DEMO", False)
     TESTING = False

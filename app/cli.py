@@ -87,5 +87,40 @@ def order_jobs_command(to_queue):
     click.echo(f"closed {closed} unpaid orders, confirmed {confirmed} shipped orders")
 
 
+@md.command("face-purge")
+@click.option("--queue", "to_queue", is_flag=True,
+              help="Enqueue the job for an RQ worker instead of running it here.")
+def face_purge_command(to_queue):
+    """AI 刷脸: delete retained photos past their expiry. Cron runs it, e.g. hourly."""
+    from app.workers.face_coupon import purge_face_photos
+
+    if to_queue:
+        from app.workers.queue import enqueue
+
+        enqueue(purge_face_photos)
+        click.echo("face photo purge enqueued")
+        return
+    click.echo(f"deleted {purge_face_photos()} expired face photos")
+
+
 def init_app(app):
     app.cli.add_command(md)
+
+
+@md.command("red-packet-jobs")
+@click.option("--queue", "to_queue", is_flag=True,
+              help="Enqueue the job for an RQ worker instead of running it here.")
+def red_packet_jobs_command(to_queue):
+    """微红包: end activities whose claim window closed (unspent budget back to the pool) and
+    sync sent red packets with WeChat (claimed; refunded after 24 h back to the pool).
+    Cron runs it, e.g. every 10 minutes."""
+    from app.workers.red_packet import run_red_packet_jobs
+
+    if to_queue:
+        from app.workers.queue import enqueue
+
+        enqueue(run_red_packet_jobs)
+        click.echo("red packet jobs enqueued")
+        return
+    ended, synced = run_red_packet_jobs()
+    click.echo(f"ended {ended} activities, synced packets: {synced}")

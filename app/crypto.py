@@ -37,6 +37,22 @@ def decrypt(token):
         raise ValueError("stored secret cannot be decrypted with the current key") from exc
 
 
+def encrypt_bytes(data):
+    """Binary payloads at rest (a retained AI 刷脸 photo): a Fernet token, as bytes."""
+    if _fernet is None:
+        raise RuntimeError("app.crypto is not configured (create_app does it)")
+    return _fernet.encrypt(bytes(data))
+
+
+def decrypt_bytes(token):
+    if _fernet is None:
+        raise RuntimeError("app.crypto is not configured (create_app does it)")
+    try:
+        return _fernet.decrypt(bytes(token))
+    except InvalidToken as exc:
+        raise ValueError("stored data cannot be decrypted with the current key") from exc
+
+
 class EncryptedText(TypeDecorator):
     """A text column stored encrypted. Declare it with ``info={"secret": True}`` so lists,
     diffs and exports mask it."""

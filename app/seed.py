@@ -58,6 +58,9 @@ MANAGER_VIEWS |= {"FulfilmentView", "ShippingBatchView", "AfterSaleView", "Refun
 MANAGER_VIEWS |= {"OrderView"}
 # 营销设置管理 → 优惠券管理, 会员优惠券, 营销活动 (app/views/marketing*.py).
 MANAGER_VIEWS |= {"CouponBatchView", "MemberCouponView", "CampaignView"}
+# 插件管理 → AI 刷脸设置, 刷脸记录 (app/views/face_coupon.py); 识别服务设置 (cloud keys)
+# stays with the owner.
+MANAGER_VIEWS |= {"FaceCampaignView", "FaceScanView"}
 
 
 def _role(sm, merchant, label, pairs):

@@ -79,6 +79,10 @@ def init_app(app):
     from app.api import order  # noqa: F401  (下单, 付款, 取消, 确认收货)
     from app.api import after_sale  # noqa: F401  (售后: apply, return waybill, confirm)
     from app.api import coupon  # noqa: F401  (优惠券: 领取, 复用券码, 我的优惠券)
+    from app.api import face_coupon  # noqa: F401  (AI 刷脸: 活动信息, 刷脸领券)
+    from app.api import lottery_game  # noqa: F401  (抽奖游戏: 活动信息, 抽奖)
+
+    from app.api import red_packet  # noqa: F401  (微红包: activity info, 抽红包)
 
     configure_tokens(app.config["SECRET_KEY"])
     csrf.exempt(bp)

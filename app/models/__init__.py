@@ -29,3 +29,10 @@ from app.models.fulfilment import (AfterSale, Refund, Shipment, ShipmentItem,  #
 from app.models.content import (AboutPage, Article, ArticleCategory,  # noqa: F401
                                 BrandFocusImage, Certification, Guarantee)
 from app.models.lottery import LotteryChance  # noqa: F401
+from app.models.lottery_game import LotteryGame, LotteryGameDraw, LotteryGamePrize  # noqa: F401
+from app.models.face_coupon import (FaceCampaign, FaceCouponTier, FacePhoto,  # noqa: F401
+                                      FaceScan, FaceSettings)
+from app.models.red_packet import (RedPacketActivity, RedPacketBudgetLedger,  # noqa: F401
+                                   RedPacketDraw, RedPacketPayout, RedPacketPool,
+                                   RedPacketPoolLedger, RedPacketRecharge, RedPacketSetting,
+                                   RedPacketTier)

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models.base import label
 from app.tenancy import TenantMixin
 
-ACTIVITY_KINDS = [("red_packet", _l("微红包")), ("game", _l("抽奖游戏"))]
+ACTIVITY_KINDS = [("red_packet", _l("微红包")), ("game", _l("抽奖游戏")), ("face", _l("AI 刷脸"))]
 
 
 class LotteryChance(TenantMixin, db.Model):

@@ -28,10 +28,12 @@ CODE_STATUS = [("available", _l("未发放")), ("taken", _l("已发放"))]
 MEMBER_COUPON_SOURCES = [("issue", _l("商家派发")), ("claim", _l("顾客领取")),
                          ("code", _l("输入优惠码")), ("gift", _l("满赠券")),
                          ("register", _l("注册送券")), ("new_member", _l("新人礼包"))]
+MEMBER_COUPON_SOURCES += [("face", _l("AI 刷脸"))]
 MEMBER_COUPON_STATUS = [("unused", _l("未使用")), ("used", _l("已使用")),
                         ("voided", _l("已失效"))]
 COUPON_LEDGER_KINDS = [("issue", _l("派发")), ("claim", _l("领取")), ("gift", _l("赠送")),
                        ("redeem", _l("使用")), ("restore", _l("退还"))]
+COUPON_LEDGER_KINDS += [("face", _l("AI 刷脸"))]
 CAMPAIGN_KINDS = [("full_reduction", _l("满减")), ("full_discount", _l("满折")),
                   ("free_shipping", _l("满免邮")), ("gift_coupon", _l("满赠券"))]
 PRODUCT_SCOPES = [("all", _l("全场商品")), ("products", _l("部分商品"))]
@@ -260,6 +262,9 @@ class Campaign(TenantMixin, db.Model):
                      info=label(_l("结束时间"), description=_l("不填为永久活动")))
     product_scope = choice_column(PRODUCT_SCOPES, "all", _l("参与商品"))
     customer_scope = choice_column(CUSTOMER_SCOPES, "all", _l("参与顾客"))
+    # 满免邮: provinces (short names, "新疆、西藏") where free shipping does not apply.
+    excluded_provinces = Column(String(255), nullable=True, info=label(
+        _l("不参与地区"), description=_l("这些省份的收货地址不享受免邮")))
     status = choice_column(CAMPAIGN_STATUS, "active", _l("状态"))
     ended_at = Column(DateTime, nullable=True, info=label(_l("手动结束时间")))
     created_at = created_at_column()

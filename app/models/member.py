@@ -25,6 +25,7 @@ POINTS_SOURCES = [("admin", _l("后台调整")), ("sign_in", _l("签到")),
                   ("referral_purchase", _l("推荐购买")), ("order", _l("购物")),
                   ("order_refund", _l("订单退还")), ("redeem", _l("积分抵现")),
                   ("expire", _l("积分过期")), ("import", _l("导入"))]
+POINTS_SOURCES.append(("lottery", _l("抽奖游戏")))  # 抽奖游戏: draw cost and points prizes
 EXPERIENCE_SOURCES = [("admin", _l("后台调整")), ("order", _l("购物")), ("import", _l("导入"))]
 CARD_STATUS = [("active", _l("正常")), ("frozen", _l("已封禁"))]
 BALANCE_KINDS = [("recharge", _l("充值")), ("bonus", _l("充值赠送")), ("deduct", _l("划卡")),

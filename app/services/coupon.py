@@ -296,9 +296,11 @@ def _take(session, batch, allocations, kind, source, key, now, ref=None, operato
         session.execute(update(CouponCode).where(
             CouponCode.batch_id == batch.id, CouponCode.serial.in_(list(serials)))
             .values(status="taken"))
+        # A locking (current) read: under MariaDB's REPEATABLE READ a plain read could see
+        # serials from an older snapshot, and ``take_code`` may have moved a code since.
         codes = session.execute(select(CouponCode.id, CouponCode.code).where(
             CouponCode.batch_id == batch.id, CouponCode.serial.in_(list(serials)))
-            .order_by(CouponCode.serial)).all()
+            .order_by(CouponCode.serial).with_for_update()).all()
     start, end = _validity(batch, now)
     rows, position = [], 0
     for member, quantity in allocations:
@@ -413,6 +415,103 @@ def bind_code(session, member, code, now=None):
     return _claim_slot(session, batch, member, row)
 
 
+def coupon_for_code(session, member, code, now=None):
+    """下单时手动输入的优惠码: the member coupon an order will redeem, in the caller's
+    transaction (so the order's rollback also undoes the binding):
+    - a 复用券 code binds one more use for the member (``bind_code``);
+    - a 普通券 code the member already holds is that coupon;
+    - a 普通券 code not given out yet is taken from its batch for the member (``take_code``:
+      the conditional UPDATE on ``remaining`` plus a ledger row, within 每人限领).
+    No such code here, including another merchant's code: "优惠券不存在"."""
+    now = now or china_now()
+    code = (code or "").strip().upper()
+    if not code:
+        raise CouponError(N_("请输入优惠码"), code="no_code", field="coupon_code")
+    if len(code) > 32:
+        raise CouponError(N_("优惠券不存在"), code="not_found", status=404, field="coupon_code")
+    reusable = session.execute(select(CouponBatch.id).where(
+        func.upper(CouponBatch.code) == code, CouponBatch.kind == "reusable",
+        CouponBatch.status != "deleted")).scalar()
+    if reusable is not None:
+        bound = session.execute(select(MemberCoupon).where(
+            MemberCoupon.batch_id == reusable, MemberCoupon.member_id == member.id,
+            MemberCoupon.status == "unused").order_by(MemberCoupon.id)).scalars().first()
+        if bound is not None:  # entered earlier (我的优惠券) and not used yet
+            return bound
+        try:
+            return bind_code(session, member, code, now)
+        except CouponError as exc:
+            exc.field = "coupon_code"
+            raise
+    row = session.execute(select(CouponCode).where(CouponCode.code == code)).scalar()
+    if row is None or row.batch.status == "deleted":
+        raise CouponError(N_("优惠券不存在"), code="not_found", status=404, field="coupon_code")
+    held = session.execute(select(MemberCoupon).where(MemberCoupon.code_id == row.id)).scalar()
+    if held is not None:
+        if held.member_id != member.id:
+            raise CouponError(N_("该优惠码已被其他顾客领取"), code="taken", status=409,
+                              field="coupon_code")
+        return held  # its usability (已使用, 已过期...) is checked by quote and redeem
+    return take_code(session, row, member, now)
+
+
+def take_code(session, code_row, member, now=None):
+    """Give the member the 普通券 code ``code_row`` (not given out yet), like a 领取 of that
+    very code. ``_decrement``'s UPDATE holds the batch row until commit, so every other take
+    of the batch waits there: the serial this take owns (the n-th coupon taken is serial n)
+    is swapped with the typed code's, and the batch's serial invariant holds."""
+    now = now or china_now()
+    batch = code_row.batch
+    if batch.status != "published":
+        raise CouponError(N_("优惠券已失效"), code="expired", status=410, field="coupon_code")
+    if _expired(batch, now):
+        raise CouponError(N_("优惠券已过期"), code="expired", status=410, field="coupon_code")
+    _lock_member(session, member)
+    if batch.per_member_limit and _held(session, batch, member) >= batch.per_member_limit:
+        raise CouponError(N_("每人限领 %(limit)s 张，您已领过"), code="limit", status=409,
+                          field="coupon_code", limit=batch.per_member_limit)
+    after = _decrement(session, batch, 1)
+    if after is None:
+        raise CouponError(N_("优惠券已领完"), code="insufficient", status=409,
+                          field="coupon_code")
+    serial = batch.quantity - after
+    table = CouponCode.__table__
+    mine = [table.c.batch_id == batch.id, table.c.merchant_id == batch.merchant_id]
+    taken = CouponError(N_("该优惠码已被其他顾客领取"), code="taken", status=409,
+                        field="coupon_code")
+    # The row's serial now (a locking read: an earlier take may have swapped it since this
+    # transaction first read it, and MariaDB's plain reads would show the old one).
+    current = session.execute(select(table.c.serial, table.c.status).where(
+        *mine, table.c.id == code_row.id).with_for_update()).one()
+    if current.status != "available" or current.serial < serial:
+        raise taken
+    old = current.serial
+    if old != serial:
+        moved = session.execute(update(table).where(
+            *mine, table.c.id == code_row.id, table.c.status == "available",
+            table.c.serial == old).values(serial=-serial))
+        if moved.rowcount != 1:
+            raise taken
+        session.execute(update(table).where(*mine, table.c.serial == serial)
+                        .values(serial=old))
+        session.execute(update(table).where(*mine, table.c.id == code_row.id)
+                        .values(serial=serial))
+    marked = session.execute(update(table).where(
+        *mine, table.c.id == code_row.id, table.c.status == "available")
+        .values(status="taken"))
+    if marked.rowcount != 1:
+        raise taken
+    session.refresh(code_row)
+    _ledger(session, batch, -1, after, "claim", f"code:{code_row.id}", member_id=member.id)
+    start, end = _validity(batch, now)
+    row = MemberCoupon(merchant_id=batch.merchant_id, batch_id=batch.id, member_id=member.id,
+                       code_id=code_row.id, code=code_row.code, source="code",
+                       status="unused", valid_from=start, valid_to=end, created_at=now)
+    session.add(row)
+    batch.remaining = after
+    return _claim_slot(session, batch, member, row)
+
+
 def grant_gift_coupons(session, member, batch_ids, order_no, now=None):
     """满赠券: one coupon of each batch after the order; idempotent per order and batch.
     A batch that ran out, ended or is a 复用券 is skipped. Returns the new coupons."""
@@ -433,6 +532,18 @@ def grant_gift_coupons(session, member, batch_ids, order_no, now=None):
         except CouponError:
             continue  # out of stock: no coupon (the guide's FAQ)
     return granted
+
+
+def grant_plugin_coupon(session, batch, member, source, key, ref=None, now=None):
+    """One coupon of a published 普通券 ``batch`` for ``member`` from a plugin (AI 刷脸...):
+    the same conditional UPDATE on ``remaining`` and ledger row (kind = ``source``) as 领取;
+    the plugin keeps its own per-member limit. Raises CouponError ("insufficient" when none
+    is left, "expired" when the batch ended or was voided); the caller commits."""
+    now = now or china_now()
+    if batch.kind != "normal" or batch.status != "published" or _expired(batch, now):
+        raise CouponError(N_("优惠券已失效"), code="expired", status=410)
+    return _take(session, batch, [(member, 1)], source, source, key, now, ref=ref,
+                 short_message=N_("优惠券已领完"))[0]
 
 
 def grant_signup_gift(session, member, kind="register", now=None):

@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from sqlalchemy import insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select, update
 
 from app.models.lottery import LotteryChance
 from app.services.errors import BusinessError, N_
@@ -131,22 +130,35 @@ def check_window(limits, now):
         raise LotteryError(N_("活动已结束"), code="ended")
 
 
-def _take_chance(session, merchant_id, kind, activity_id, member_id, period, limit, message):
-    """used + 1 on the member's counter, only while used < limit (one conditional UPDATE;
-    the row is created on first use, a concurrent creator's row is simply reused)."""
+def _insert_if_missing(session, table, values):
+    """INSERT that does nothing when the unique key exists (another draw created the row)."""
+    dialect = session.connection().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement = pg_insert(table).values(**values).on_conflict_do_nothing()
+    elif dialect in ("mysql", "mariadb"):
+        statement = insert(table).values(**values).prefix_with("IGNORE")
+    else:
+        statement = insert(table).values(**values).prefix_with("OR IGNORE")
+    session.execute(statement)
+
+
+def take_chance(session, merchant_id, kind, activity_id, member_id, period, limit, message):
+    """used + 1 on the member's counter, only while used < limit (one conditional UPDATE).
+    Raises ``LotteryError(message)`` at the limit. Also used by plugins that limit
+    participation without a draw (AI 刷脸).
+
+    A missing row is created first by an INSERT that ignores a duplicate, never by an UPDATE
+    that found nothing: on MariaDB (REPEATABLE READ) such an UPDATE locks the index gap, and
+    two draws of different members locking the same gap and then inserting into it deadlock.
+    The existence check is a plain read: it takes no lock."""
     table = LotteryChance.__table__
     keys = dict(merchant_id=merchant_id, activity_kind=kind, activity_id=activity_id,
                 member_id=member_id, period=period)
     where = [table.c[name] == value for name, value in keys.items()]
-    result = session.execute(update(table).where(*where, table.c.used < limit)
-                             .values(used=table.c.used + 1))
-    if result.rowcount == 1:
-        return
-    try:
-        with session.begin_nested():
-            session.execute(insert(table).values(used=0, **keys))
-    except IntegrityError:
-        pass  # another draw by this member created it first
+    if session.execute(select(table.c.id).where(*where)).first() is None:
+        _insert_if_missing(session, table, dict(used=0, **keys))
     result = session.execute(update(table).where(*where, table.c.used < limit)
                              .values(used=table.c.used + 1))
     if result.rowcount != 1:
@@ -163,10 +175,10 @@ def draw(session, *, member, activity_kind, activity_id, tiers, limits, reserve,
     check_window(limits, now)
     with session.begin_nested():
         if limits.total:
-            _take_chance(session, member.merchant_id, activity_kind, activity_id, member.id,
+            take_chance(session, member.merchant_id, activity_kind, activity_id, member.id,
                          "total", limits.total, N_("您的抽奖次数已用完"))
         if limits.per_day:
-            _take_chance(session, member.merchant_id, activity_kind, activity_id, member.id,
+            take_chance(session, member.merchant_id, activity_kind, activity_id, member.id,
                          now.date().isoformat(), limits.per_day, N_("今天的抽奖次数已用完，明天再来"))
     drawn = pick(tiers, rng)
     won = None

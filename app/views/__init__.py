@@ -77,6 +77,15 @@ def register_views(appbuilder):
 
     marketing_campaign.register(appbuilder)
     marketing.register(appbuilder)
+    from app.views import red_packet  # 插件管理: 红包营销设置 first (the guide's order)
+
+    red_packet.register(appbuilder)
+    from app.views import face_coupon  # 插件管理: AI 刷脸设置, 刷脸记录, 识别服务设置
+
+    face_coupon.register(appbuilder)
     # FAB's own "Security" category (platform admin only) goes after ours.
     order = {name: i for i, (name, _label, _icon) in enumerate(CATEGORIES)}
     appbuilder.menu.menu.sort(key=lambda item: order.get(item.name, len(order)))
+    from app.views import lottery_game  # 插件管理: 抽奖游戏, 中奖记录, 奖品核销
+
+    lottery_game.register(appbuilder)

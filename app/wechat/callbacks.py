@@ -166,3 +166,39 @@ def init_app(app):
     csrf.exempt(bp)
     app.register_blueprint(bp)
     component_callback.init_app(app)  # the component's 授权事件接收 URL (小程序设置管理)
+
+
+@bp.route("/platform/pay/notify", methods=["POST"])
+def platform_pay_notify():
+    """支付结果通知 for the platform's own merchant account (微红包 余额充值 by Native pay):
+    verified with the platform's key, then the recharge is marked paid and the merchant's
+    pool credited once; a repeated notification changes nothing and is answered SUCCESS."""
+    from app.services import red_packet as red_packets
+    from app.services.errors import BusinessError
+    from app.tenancy import platform_scope
+    from app.workers.red_packet import platform_account
+
+    body = request.get_data(cache=False)
+    with platform_scope():
+        try:
+            account = platform_account(db.session)
+            data = pay.read_notification(body)
+            payment = pay.verify_notification(data, account)
+        except WeChatError as exc:
+            db.session.rollback()
+            log.warning("platform pay notify rejected: %s (%s)", exc.code, request.remote_addr)
+            return _xml(pay.notification_reply(False, exc.code or "FAIL"), 400)
+        try:
+            recharge, credited = red_packets.apply_recharge_payment(db.session, payment)
+        except BusinessError as exc:
+            db.session.rollback()
+            log.warning("platform pay notify %s refused: %s", payment["out_trade_no"], exc.code)
+            return _xml(pay.notification_reply(False, exc.code or "FAIL"), 400)
+        if recharge is None:
+            db.session.rollback()
+            log.warning("platform pay notify for unknown trade %s", payment["out_trade_no"])
+            return _xml(pay.notification_reply(False, "unknown_trade"), 404)
+        db.session.commit()
+        log.info("platform pay notify %s (%s)", payment["transaction_id"],
+                 "credited" if credited else "repeat")
+    return _xml(pay.notification_reply(True))

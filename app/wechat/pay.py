@@ -266,3 +266,14 @@ def notification_reply(ok, message="OK"):
     code = "SUCCESS" if ok else "FAIL"
     return (f"<xml><return_code><![CDATA[{code}]]></return_code>"
             f"<return_msg><![CDATA[{message}]]></return_msg></xml>")
+
+
+def native_order(account, *, out_trade_no, amount, body, notify_url, client_ip, product_id):
+    """统一下单, trade_type NATIVE (扫码支付模式二): returns {"code_url", "prepay_id"}; the
+    page shows ``code_url`` as a QR code and the payment arrives at ``notify_url``."""
+    data, _code = _call(account, lambda c: c.order.create(
+        "NATIVE", body[:128], yuan_to_fen(amount), notify_url, client_ip=client_ip,
+        out_trade_no=out_trade_no, product_id=product_id))
+    if not data.get("code_url"):
+        raise WeChatError(_l("微信支付未返回支付二维码"), code="no_code_url")
+    return {"code_url": data["code_url"], "prepay_id": data.get("prepay_id")}

@@ -372,6 +372,31 @@ def _query_redpack(fake, merchant, data, sign_type):
                         detail_id=redpack["send_listid"])
 
 
+@_pay_route("pay/unifiedorder")
+def _unified_order(fake, merchant, data, sign_type):
+    """统一下单: NATIVE returns a code_url (weixin://wxpay/bizpayurl?pr=...); the order is
+    kept so a test can post its payment notification (``payment_notification``)."""
+    for name in ("body", "out_trade_no", "total_fee", "spbill_create_ip", "notify_url",
+                 "trade_type"):
+        if not data.get(name):
+            return fake._signed(merchant, sign_type, "PARAM_ERROR", f"缺少参数{name}")
+    if data["trade_type"] == "NATIVE" and not data.get("product_id"):
+        return fake._signed(merchant, sign_type, "PARAM_ERROR", "NATIVE支付缺少参数product_id")
+    key = (merchant.mch_id, data["out_trade_no"])
+    if key in fake.orders and fake.orders[key].get("paid"):
+        return fake._signed(merchant, sign_type, "ORDERPAID", "该订单已支付")
+    prepay_id = f"wx{secrets.token_hex(14)}"
+    fake.orders[key] = {"total_fee": int(data["total_fee"]), "refunded": 0,
+                        "transaction_id": f"4200{secrets.randbelow(10 ** 24):024d}",
+                        "notify_url": data["notify_url"], "trade_type": data["trade_type"],
+                        "prepay_id": prepay_id}
+    reply = {"appid": data.get("appid"), "trade_type": data["trade_type"],
+             "prepay_id": prepay_id}
+    if data["trade_type"] == "NATIVE":
+        reply["code_url"] = f"weixin://wxpay/bizpayurl?pr={secrets.token_urlsafe(6)}"
+    return fake._signed(merchant, sign_type, **reply)
+
+
 # -- official account / mini program JSON API (api.weixin.qq.com) ---------------------------
 API_ROUTES = {}
 

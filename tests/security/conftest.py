@@ -456,6 +456,110 @@ def _plant(world):
                               (MerchantRole, merchant_role.id)]
             world.planted += _plant_payment(db.session, merchant_id, name, tag)
             world.planted += _plant_media(world, db.session, merchant_id)
+            world.planted += _plant_face(db.session, merchant_id, shop, filename, name, tag)
+            world.planted += _plant_lottery_game(db.session, merchant_id, name, tag)
+            world.planted += _plant_red_packet(db.session, merchant_id, name, tag, filename)
+
+
+def _plant_lottery_game(session, merchant_id, name, tag):
+    """抽奖游戏: an activity, a physical-gift prize and a won draw with its 核销 code (the
+    row factory cannot invent a draw: it needs an activity, a prize and a member)."""
+    from datetime import datetime
+
+    from app.models.lottery_game import LotteryGame, LotteryGameDraw, LotteryGamePrize
+    from app.models.member import Member
+
+    member = session.execute(select(Member).where(Member.merchant_id == merchant_id)
+                             .order_by(Member.id).limit(1)).scalar()
+    game = LotteryGame(merchant_id=merchant_id, name=f"{name[:4]}爬虫转盘{tag[:4]}",
+                       game_type="wheel", starts_at=datetime(2026, 1, 1),
+                       ends_at=datetime(2030, 1, 1), per_day=0, total=0, points_cost=0,
+                       status="active")
+    session.add(game)
+    session.flush()
+    prize = LotteryGamePrize(merchant_id=merchant_id, game_id=game.id,
+                             name=f"{name[:4]}爬虫奖品{tag[:4]}", kind="gift",
+                             probability=Decimal("10"), stock=5, remaining=4,
+                             amount=Decimal("9.90"))
+    session.add(prize)
+    session.flush()
+    draw = LotteryGameDraw(merchant_id=merchant_id, draw_no=uuid.uuid4().hex,
+                           game_id=game.id, game_type="wheel", member_id=member.id,
+                           member_nickname=member.nickname, member_phone=member.phone,
+                           result="won", prize_id=prize.id, drawn_prize_id=prize.id,
+                           prize_kind="gift", prize_name=prize.name, points_cost=0,
+                           points_awarded=0, amount=Decimal("9.90"),
+                           code=("CRAWL" + tag[:7]).upper())
+    session.add(draw)
+    session.commit()
+    return [(LotteryGame, game.id), (LotteryGamePrize, prize.id), (LotteryGameDraw, draw.id)]
+
+
+def _plant_red_packet(session, merchant_id, name, tag, filename):
+    """微红包: a pool with its ledger row, a recharge, an activity with a tier, a won draw
+    with its payout and budget ledger row (the row factory cannot invent a draw: it needs
+    an activity, a member and a payout). The planted upload is the settings' follow QR and
+    the activity's logo, so the image routes have a file of their own merchant to serve."""
+    from datetime import datetime
+
+    from app.models.member import Member
+    from app.models.red_packet import (RedPacketActivity, RedPacketBudgetLedger,
+                                       RedPacketDraw, RedPacketPayout, RedPacketPool,
+                                       RedPacketPoolLedger, RedPacketRecharge,
+                                       RedPacketSetting, RedPacketTier)
+
+    member = session.execute(select(Member).where(Member.merchant_id == merchant_id)
+                             .order_by(Member.id).limit(1)).scalar()
+    rows = []
+    pool = session.execute(select(RedPacketPool).where(
+        RedPacketPool.merchant_id == merchant_id)).scalar()
+    if pool is None:
+        pool = RedPacketPool(merchant_id=merchant_id, balance=Decimal("12.00"),
+                             total_recharged=Decimal("12.00"))
+        session.add(pool)
+        session.flush()
+        rows.append((RedPacketPool, pool.id))
+    ledger = RedPacketPoolLedger(merchant_id=merchant_id, kind="offline",
+                                 delta=Decimal("12.00"), balance_after=Decimal("12.00"),
+                                 note=f"{name[:4]}爬虫转账{tag[:4]}",
+                                 idempotency_key=f"crawler:{uuid.uuid4().hex}")
+    recharge = RedPacketRecharge(merchant_id=merchant_id, amount=Decimal("2.00"),
+                                 out_trade_no=f"RPRCRAWL{tag}", status="pending")
+    activity = RedPacketActivity(merchant_id=merchant_id, name=f"{name[:4]}爬虫红包{tag[:4]}",
+                                 total=Decimal("10.00"), remaining=Decimal("9.00"),
+                                 awarded=Decimal("1.00"), claim_mode="window",
+                                 starts_at=datetime(2026, 1, 1), ends_at=datetime(2030, 1, 1),
+                                 per_day=0, per_member=0, status="active", logo=filename)
+    setting = session.execute(select(RedPacketSetting).where(
+        RedPacketSetting.merchant_id == merchant_id)).scalar()
+    if setting is None:
+        setting = RedPacketSetting(merchant_id=merchant_id)
+        session.add(setting)
+        session.flush()
+        rows.append((RedPacketSetting, setting.id))
+    setting.follow_qr = filename
+    session.add_all([ledger, recharge, activity])
+    session.flush()
+    tier = RedPacketTier(merchant_id=merchant_id, activity_id=activity.id,
+                         amount=Decimal("1.00"), probability=Decimal("50"))
+    payout = RedPacketPayout(merchant_id=merchant_id, member_id=member.id,
+                             openid=f"oCrawler{tag}", amount=Decimal("1.00"),
+                             source="red_packet", mch_billno=f"RPCRAWL{tag}",
+                             status="failed", error=f"{name[:4]}爬虫失败原因{tag[:4]}")
+    session.add_all([tier, payout])
+    session.flush()
+    draw = RedPacketDraw(merchant_id=merchant_id, activity_id=activity.id,
+                         member_id=member.id, won=True, amount=Decimal("1.00"),
+                         tier_id=tier.id, drawn_tier_id=tier.id, payout_id=payout.id)
+    budget = RedPacketBudgetLedger(merchant_id=merchant_id, activity_id=activity.id,
+                                   kind="draw", delta=Decimal("-1.00"),
+                                   remaining_after=Decimal("9.00"), ref=f"crawler:{tag}")
+    session.add_all([draw, budget])
+    session.commit()
+    return rows + [(RedPacketPoolLedger, ledger.id), (RedPacketRecharge, recharge.id),
+                   (RedPacketActivity, activity.id), (RedPacketTier, tier.id),
+                   (RedPacketPayout, payout.id), (RedPacketDraw, draw.id),
+                   (RedPacketBudgetLedger, budget.id)]
 
 
 def _plant_media(world, session, merchant_id):
@@ -474,6 +578,41 @@ def _plant_media(world, session, merchant_id):
     session.commit()
     world.paths += [storage._path(row.storage_key), storage._path(row.thumb_key)]
     return [(type(row), row.id)]
+
+
+def _plant_face(session, merchant_id, shop, filename, name, tag):
+    """AI 刷脸: a campaign whose share image is the planted file, and a scan whose photo is
+    retained (encrypted), so the share-image API and the photo page have something to serve."""
+    import io
+    from datetime import timedelta
+
+    from PIL import Image
+    from sqlalchemy import select
+
+    from app.crypto import encrypt_bytes
+    from app.models.base import china_now
+    from app.models.face_coupon import FaceCampaign, FacePhoto, FaceScan
+    from app.models.member import Member
+
+    campaign = FaceCampaign(merchant_id=merchant_id, name=f"{name}爬虫刷脸{tag[:4]}",
+                            shop_id=shop.id, share_image=filename)
+    session.add(campaign)
+    session.flush()
+    member_id = session.execute(select(Member.id).where(
+        Member.merchant_id == merchant_id).order_by(Member.id).limit(1)).scalar()
+    expires = china_now() + timedelta(days=7)
+    scan = FaceScan(merchant_id=merchant_id, campaign_id=campaign.id, member_id=member_id,
+                    result="no_match", provider="local", gender="female", age=30,
+                    image_sha256=f"{tag}crawler".ljust(64, "0"), photo_expires_at=expires)
+    session.add(scan)
+    session.flush()
+    stream = io.BytesIO()
+    Image.new("RGB", (8, 8), "blue").save(stream, format="PNG")
+    photo = FacePhoto(merchant_id=merchant_id, scan_id=scan.id, content_type="image/png",
+                      data=encrypt_bytes(stream.getvalue()), expires_at=expires)
+    session.add(photo)
+    session.commit()
+    return [(FaceCampaign, campaign.id), (FaceScan, scan.id), (FacePhoto, photo.id)]
 
 
 def _plant_payment(session, merchant_id, name, tag):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
 from itertools import product
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from flask_appbuilder.security.decorators import has_access, has_access_api, protect
 from sqlalchemy import inspect as sa_inspect
@@ -116,6 +116,35 @@ MEMBER_TOKEN_ENDPOINTS.update({
     "api_v1.claim_coupon": "领取 one coupon of a batch of the token's merchant, else 404",
     "api_v1.bind_coupon_code": "a 复用券 code of the token's merchant for the token's member",
     "api_v1.my_coupons": "the token's member's own coupons",
+})
+# 抽奖游戏 (issue #8, app/api/lottery_game.py): an activity of the token's merchant, else
+# 404; draws for the token's member (tests/views/test_lottery_game.py).
+MEMBER_TOKEN_ENDPOINTS.update({
+    "api_v1.game_info": "an activity of the token's merchant with the member's chances, else 404",
+    "api_v1.game_draw": "one draw of the token's member in an activity of its merchant, else 404",
+})
+# 微红包 (issue #8, app/api/red_packet.py): an activity of the token's merchant, else 404;
+# 抽红包 for the token's member; page images of the token's merchant only
+# (tests/views/test_red_packet.py).
+MEMBER_TOKEN_ENDPOINTS.update({
+    "api_v1.red_packet_activity": "an activity of the token's merchant with the member's "
+                                  "chances, else 404",
+    "api_v1.draw_red_packet": "one draw of the token's member in an activity of its "
+                              "merchant, else 404",
+    "api_v1.red_packet_image": "an image of the token's merchant's red-packet page, else 404",
+})
+PUBLIC_ENDPOINTS.update({
+    "wechat_callback.platform_pay_notify": "the platform's WeChat Pay notify URL (微红包充值): "
+                                           "the MD5/HMAC-SHA256 signature with the platform's "
+                                           "key is the auth; tests/views/test_red_packet.py",
+})
+# AI 刷脸 (issue #8, app/api/face_coupon.py): a campaign of the token's merchant, else 404;
+# scans for the token's member (tests/views/test_face_coupon_api.py).
+MEMBER_TOKEN_ENDPOINTS.update({
+    "api_v1.face_campaign_info": "a campaign of the token's merchant with the member's "
+                                 "chances, else 404",
+    "api_v1.face_share_image": "the share image of a campaign of the token's merchant, else 404",
+    "api_v1.face_scan": "one scan of the token's member in a campaign of its merchant, else 404",
 })
 PUBLIC_ENDPOINTS.update({
     "api_v1.register_code": "商城注册 SMS code for a phone that is not a member of the shop's "
@@ -286,6 +315,20 @@ ARG_FILLERS.setdefault("refund_id", _model_pk_filler("app.models.fulfilment", "R
 ARG_FILLERS.setdefault("shipping_batch_id", _model_pk_filler("app.models.fulfilment",
                                                                "ShippingBatch"))
 ROW_ARGS |= {"order_id", "refund_id", "shipping_batch_id"}
+# 微红包 shop API (app/api/red_packet.py): an activity of the target merchant.
+ARG_FILLERS.setdefault("red_packet_activity_id", _model_pk_filler("app.models.red_packet",
+                                                                    "RedPacketActivity"))
+ROW_ARGS |= {"red_packet_activity_id"}
+# 抽奖游戏 (app/views/lottery_game.py, app/api/lottery_game.py): an activity and a prize of
+# the target merchant, each naming a row.
+ARG_FILLERS.setdefault("game_id", _model_pk_filler("app.models.lottery_game", "LotteryGame"))
+ARG_FILLERS.setdefault("prize_id", _model_pk_filler("app.models.lottery_game",
+                                                      "LotteryGamePrize"))
+ROW_ARGS |= {"game_id", "prize_id"}
+# AI 刷脸 shop API (app/api/face_coupon.py): a campaign of the target merchant.
+ARG_FILLERS.setdefault("campaign_id", _model_pk_filler("app.models.face_coupon",
+                                                         "FaceCampaign"))
+ROW_ARGS |= {"campaign_id"}
 
 
 def _column_filler(module, name, column):
@@ -448,9 +491,9 @@ def build_probes(world, key, token=""):
             continue
         choices = [ARG_FILLERS[a](world, view, rule.endpoint, key) for a in args]
         methods = sorted((rule.methods or set()) & {"GET", "POST"})
-        for values in product(*choices):
+        for values, query in product(product(*choices), _queries(view, method_name)):
             kwargs = dict(zip(args, values))
-            url = _build(app, rule, kwargs)
+            url = _build(app, rule, kwargs) + query
             action = kwargs.get("name") if cls.action_dispatcher else None
             for method in methods:
                 common = dict(endpoint=rule.endpoint, rule=rule.rule, method=method, url=url,
@@ -464,6 +507,19 @@ def build_probes(world, key, token=""):
                     probes.append(Probe(**common, data=data, action=form_action or action,
                                         targets_row=bool(ROW_ARGS & set(args)) or form_row))
     return probes, problems
+
+
+# Endpoints that answer only with a query string: one probe per value (a picker per field,
+# so every picker is proven to list only the caller's own rows).
+QUERY_STRINGS = {
+    "picker": lambda view: [f"?{urlencode({'field': field, 'q': ''})}"
+                            for field in sorted(getattr(view, "pickers", {}) or {})],
+}
+
+
+def _queries(view, method_name):
+    make = QUERY_STRINGS.get(method_name)
+    return (make(view) or [""]) if make and view is not None else [""]
 
 
 def _build(app, rule, kwargs):
