@@ -89,8 +89,8 @@ class FaceCampaign(TenantMixin, db.Model):
 
     @property
     def tier_summary(self):
-        """"50元×10 / 20元×100": the tiers, largest first."""
-        return " / ".join(f"{t}×{t.quantity}" for t in self.tiers)
+        """"¥50×10 / ¥20×100": the tiers, largest first (no Chinese: English pages show it)."""
+        return " / ".join(f"¥{t.amount.normalize():f}×{t.quantity}" for t in self.tiers)
 
 
 class FaceCouponTier(TenantMixin, db.Model):

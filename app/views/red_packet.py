@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from app.admin import uploads
 from app.admin.interface import AdminInterface
-from app.admin.views import PlatformModelView, TenantModelView
+from app.admin.views import TenantModelView
 from app.extensions import db
 from app.models.red_packet import (CLAIM_MODES, RedPacketActivity, RedPacketDraw,
                                    RedPacketPayout, RedPacketPool, RedPacketPoolLedger,
@@ -434,8 +434,12 @@ class RedPacketPayoutView(TenantModelView):
         return redirect(self.get_redirect())
 
 
-class PlatformRedPacketPoolView(PlatformModelView):
-    """平台: every merchant's red-packet pool; 线下充值 with a mandatory note."""
+class PlatformRedPacketPoolView(TenantModelView):
+    """平台: every merchant's red-packet pool; 线下充值 with a mandatory note. Tenant rows
+    behind the tenant base (the platform admin sees every merchant's row), not
+    merchant-facing, so no merchant role can hold it (like the review queues)."""
+
+    merchant_facing = False
 
     route_base = "/platform/redpacket-pools"
     datamodel = AdminInterface(RedPacketPool)

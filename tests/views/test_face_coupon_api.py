@@ -22,7 +22,7 @@ SECRET_ID, SECRET_KEY = "AKIDmerchantA0001", "merchantAsecretKey0001"
 
 
 def phone():
-    return f"1357{next(_phones):07d}"
+    return f"1366{next(_phones):07d}"
 
 
 def _rows(app, model, **where):
