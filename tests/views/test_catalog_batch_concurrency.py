@@ -65,7 +65,10 @@ def test_batch_decrease_and_purchases_in_parallel_never_oversell(app):
     finally:
         engine.dispose()
     batches = sum(1 for kind, ok in results if kind == "batch" and ok)
-    assert batches >= 1
+    # Demand (4×4 + 6×3 per SKU) exceeds the stock of 20: which requests win depends on
+    # scheduling (under load the purchases may take everything first), so the test checks
+    # what must hold whatever the order: every request finished, and nothing oversold.
+    assert len(results) == 16
     with app.app_context(), tenant_scope(mid):
         db.session.expire_all()
         for index, sku_id in enumerate(sku_ids):
