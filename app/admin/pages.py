@@ -21,3 +21,17 @@ def merchant_id_or_403():
 def form_text(name, max_length=MAX_FORM_FIELD):
     """A posted text field, stripped and capped (the service checks the real limit)."""
     return (request.form.get(name) or "").strip()[:max_length]
+
+
+def qr_data_uri(text):
+    """A QR code of ``text`` as a PNG data URI, for pages that show a code to scan
+    (member card, Native-pay recharge)."""
+    import base64
+    import io
+
+    import qrcode
+
+    image = qrcode.make(text, box_size=6, border=2)
+    stream = io.BytesIO()
+    image.save(stream, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(stream.getvalue()).decode("ascii")

@@ -6,11 +6,8 @@ for 用户绑定管理, app/services/binding.py; calls to WeChat go through
 app/wechat/official_api.py, after the input has been accepted, and their Chinese errors are
 shown as they come.
 """
-import base64
-import io
 import json
 
-import qrcode
 from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
@@ -27,7 +24,7 @@ from app.services import official_account as service
 from app.services import wechat as wechat_service
 from app.services.errors import BusinessError
 from app.views import add
-from app.admin.pages import form_text, merchant_id_or_403
+from app.admin.pages import form_text, merchant_id_or_403, qr_data_uri
 from app.wechat import official_api
 from app.wechat.callbacks import official_account
 from app.wechat.errors import WeChatError
@@ -47,13 +44,6 @@ def _wechat_failed(prefix, exc):
     if exc.fix:
         message = f"{message}。{exc.fix}"
     flash(_("%(what)s失败：%(reason)s", what=prefix, reason=message), "danger")
-
-
-def qr_data_uri(text):
-    image = qrcode.make(text, box_size=6, border=2)
-    stream = io.BytesIO()
-    image.save(stream, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(stream.getvalue()).decode("ascii")
 
 
 # -- 自定义菜单 ---------------------------------------------------------------------------------

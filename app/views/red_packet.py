@@ -3,8 +3,6 @@ H5 preview; for the platform operator, every merchant's pool with 线下充值.
 
 Views only parse input and call app/services/red_packet.py; money moves there.
 """
-import base64
-import io
 import re
 import uuid
 from datetime import datetime
@@ -18,6 +16,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from app.admin import uploads
+from app.admin.pages import qr_data_uri
 from app.admin.interface import AdminInterface
 from app.admin.views import TenantModelView
 from app.extensions import db
@@ -312,7 +311,7 @@ class RedPacketRechargeView(TenantModelView):
         recharge = self.get_visible(pk)
         qr = None
         if recharge.status == "pending" and recharge.code_url:
-            qr = _qr_data_uri(recharge.code_url)
+            qr = qr_data_uri(recharge.code_url)
         return self.render_template("red_packet/recharge_pay.html", title=_("微信扫码充值"),
                                     recharge=recharge, qr=qr,
                                     balance=_pool_balance(recharge.merchant_id))
@@ -325,15 +324,6 @@ class RedPacketRechargeView(TenantModelView):
         recharge = self.get_visible(pk)
         return jsonify(status=recharge.status, amount=str(recharge.amount),
                        balance=str(_pool_balance(recharge.merchant_id)))
-
-
-def _qr_data_uri(text):
-    import qrcode
-
-    image = qrcode.make(text, box_size=6, border=2)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def _order_code_url(recharge):
