@@ -10,13 +10,14 @@ app = create_app()
 
 if __name__ == "__main__":
     with app.app_context():
-        from app.cli import sync_permissions
+        from app.cli import refresh_planner_statistics, sync_permissions
         from app.seed import seed_demo
         from flask_migrate import upgrade
 
         upgrade(revision="heads")
         sync_permissions()
         seed_demo()
+        refresh_planner_statistics()
         from app.seed import print_logins
 
         print_logins()

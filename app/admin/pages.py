@@ -23,6 +23,30 @@ def form_text(name, max_length=MAX_FORM_FIELD):
     return (request.form.get(name) or "").strip()[:max_length]
 
 
+def decimal_text(text, errors, key, required=True):
+    """A number typed into a form or a list cell → Decimal; a bad or missing value files a
+    Chinese message under ``key`` in ``errors`` and gives None (nothing typed is lost: the
+    page shows the text again)."""
+    from decimal import Decimal, InvalidOperation
+
+    from flask_babel import gettext as _
+
+    text = (text or "").strip()
+    if not text:
+        if required:
+            errors[key] = _("请填写此项")
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        errors[key] = _("请输入数字")
+        return None
+    if not value.is_finite():
+        errors[key] = _("请输入数字")
+        return None
+    return value
+
+
 def qr_data_uri(text):
     """A QR code of ``text`` as a PNG data URI, for pages that show a code to scan
     (member card, Native-pay recharge)."""

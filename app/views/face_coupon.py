@@ -2,7 +2,6 @@
 demo), 刷脸记录 (exportable scan records) and 识别服务设置 (provider, Tencent keys, photo
 retention). Business rules live in app/services/face_coupon.py."""
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
@@ -13,7 +12,7 @@ from sqlalchemy import or_, select
 
 from app.admin.interface import AdminInterface
 from app.admin.labels import mask_secret
-from app.admin.pages import form_text, merchant_id_or_403
+from app.admin.pages import decimal_text, form_text, merchant_id_or_403
 from app.admin import uploads
 from app.admin.views import TenantModelView
 from app.extensions import db
@@ -56,22 +55,6 @@ def _int_or_none(text, errors, key):
         errors[key] = _("请输入整数")
         return None
     return int(text)
-
-
-def _decimal_or_none(text, errors, key):
-    text = (text or "").strip()
-    if not text:
-        errors[key] = _("请填写此项")
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        errors[key] = _("请输入数字")
-        return None
-    if not value.is_finite():
-        errors[key] = _("请输入数字")
-        return None
-    return value
 
 
 def _datetime_or_none(text, errors, key):
@@ -223,7 +206,7 @@ class FaceCampaignView(TenantModelView):
                 prefix = f"new{len(new_rows)}_"
                 new_rows.append(raw)
                 values = _band_values(raw, prefix, errors)
-                values["amount"] = _decimal_or_none(raw["amount"], errors, prefix + "amount")
+                values["amount"] = decimal_text(raw["amount"], errors, prefix + "amount")
                 values["quantity"] = _int_or_none(raw["quantity"], errors, prefix + "quantity")
                 if values["quantity"] is None:
                     errors.setdefault(prefix + "quantity", _("请填写此项"))

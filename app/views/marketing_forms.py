@@ -1,32 +1,19 @@
 """Form parsing shared by the 营销设置管理 pages: posted text to Python values, with a Chinese
 error per field (the services check the business rules)."""
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.admin.pages import form_text
+from app.admin.pages import decimal_text, form_text
 
 DATETIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 
 
 def parse_decimal(name, errors, required=True):
-    text = form_text(name, 20)
-    if not text:
-        if required:
-            errors[name] = _("请填写此项")
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        errors[name] = _("请输入数字")
-        return None
-    if not value.is_finite():
-        errors[name] = _("请输入数字")
-        return None
-    return value
+    return decimal_text(form_text(name, 20), errors, name, required)
 
 
 def parse_int(name, errors, required=True):
@@ -87,3 +74,16 @@ def checked_ids(name):
 
 def dt_value(value):
     return value.strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+def parse_shop(name, shops, errors):
+    """适用商城: "" is every shop (None); otherwise the id of one of ``shops`` (the current
+    merchant's), else a Chinese error (another merchant's shop id is refused)."""
+    text = form_text(name, 12)
+    if not text:
+        return None
+    shop = next((s for s in shops if str(s.id) == text), None)
+    if shop is None:
+        errors[name] = _("所选商城不存在")
+        return None
+    return shop.id
