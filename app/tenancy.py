@@ -12,9 +12,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import g, has_request_context
+from flask_appbuilder import Model
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import Column, ForeignKey, Integer, event, inspect as sa_inspect, select
 from sqlalchemy.orm import Session, declared_attr, with_loader_criteria
+from sqlalchemy.sql.util import find_tables
 
 PLATFORM = "platform"
 _NOBODY = -1  # matches no row: merchant ids are positive
@@ -97,14 +99,28 @@ def is_platform():
     return current_merchant_id() is None
 
 
+_tenant_tables = [0, frozenset()]  # number of mappers seen, tables of tenant models
+
+
+def _tables_of_tenant_models():
+    """The tables of every TenantScoped model (one declarative base: FAB's Model, see
+    app/extensions.py), recomputed only when models were added."""
+    mappers = Model.registry.mappers
+    if _tenant_tables[0] != len(mappers):
+        _tenant_tables[:] = [len(mappers), frozenset(
+            table for m in mappers if issubclass(m.class_, TenantScoped) for table in m.tables)]
+    return _tenant_tables[1]
+
+
 def _selects_from_tenant_table(statement):
-    """``select(func.count()).select_from(Model)`` names no entity column, so its mapper
-    is not in ``all_mappers``; the FROM clause still carries the mapped class."""
-    for frm in getattr(statement, "get_final_froms", lambda: [])():
-        entity = getattr(frm, "_annotations", {}).get("parententity")
-        if entity is not None and issubclass(entity.class_, TenantScoped):
-            return True
-    return False
+    """``select(func.count()).select_from(Model)`` or ``select(func.count()).where(Model.x
+    == 1)`` names no entity column, so its mapper is not in ``all_mappers``; its tables still
+    appear in the expression. find_tables walks the expression (microseconds); the previous
+    ``get_final_froms`` compiled the statement, about 2 ms for each of the four security
+    queries every page runs."""
+    tenant_tables = _tables_of_tenant_models()
+    return any(table in tenant_tables for table in find_tables(
+        statement, include_joins=True, include_aliases=True))
 
 
 @event.listens_for(Session, "do_orm_execute")

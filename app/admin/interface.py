@@ -73,10 +73,14 @@ class AdminInterface(SQLAInterface):
                                for name in self.eager_relations))
 
     def query_count(self, query, filters=None, select_columns=None):
-        """Count at most ``count_cap + 1`` rows: the list shows "10000+" beyond that."""
+        """Count at most ``count_cap + 1`` rows: the list shows "10000+" beyond that. The
+        capped subquery selects only the primary key: with every column SQLite read 10,001
+        whole rows instead of an index (待发货 among 900,000 orders: 57 ms against 1 ms for
+        the page itself, bench/orders.py)."""
         inner = self._apply_inner_all(query, filters, select_columns=select_columns,
                                       aliases_mapping={})
-        return inner.order_by(None).limit(self.count_cap + 1).count()
+        keys = list(self.obj.__mapper__.primary_key)
+        return inner.with_entities(*keys).order_by(None).limit(self.count_cap + 1).count()
 
     def _write(self, operation, item):
         try:

@@ -23,6 +23,9 @@ MERCHANTS = {"a": "鲜果时光", "b": "茶语小铺"}
 VOLATILE_COLUMNS = {"last_login", "login_count", "fail_login_count", "changed_on"}
 # Strings shorter than this are too common to prove a leak (codes, "是", "正常").
 MIN_SECRET_LENGTH = 3
+# A short number is also any page's count, id or price: after the order-list tests had
+# run, B's "104" turned up on A's refusal pages. Digits count from six (codes, phones).
+MIN_SECRET_DIGITS = 6
 
 
 class World:
@@ -230,7 +233,8 @@ def _strings_of(rows, skip=()):
         for key, value in row.items():
             if isinstance(value, str) and key not in skip:
                 value = value.strip()
-                if len(value) >= MIN_SECRET_LENGTH:
+                if len(value) >= (MIN_SECRET_DIGITS if value.isdigit() else
+                                  MIN_SECRET_LENGTH):
                     found.add(value)
     return found
 

@@ -327,3 +327,26 @@ def test_orm_guard_filters_counts_that_name_no_entity_column(app):
             counted = db.session.execute(select(func.count()).select_from(Shop)).scalar()
     assert own < everyone
     assert counted == own
+
+
+def test_orm_guard_filters_counts_whose_table_is_only_in_the_where_clause(app):
+    """``select(func.count()).where(Shop.name != "")`` takes its FROM from the WHERE
+    clause; the guard finds the table there too."""
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models.shop import Shop
+    from app.tenancy import platform_scope, tenant_scope
+
+    mid = merchant_id(app, "鲜果时光")
+    with app.app_context():
+        with platform_scope():
+            everyone = db.session.execute(
+                select(func.count()).where(Shop.name != "")).scalar()
+            own = db.session.execute(select(func.count()).where(
+                Shop.name != "", Shop.merchant_id == mid)).scalar()
+        with tenant_scope(mid):
+            counted = db.session.execute(
+                select(func.count()).where(Shop.name != "")).scalar()
+    assert own < everyone
+    assert counted == own
