@@ -40,6 +40,7 @@ def picker_config():
             "uploading": _("正在上传…"), "empty": _("没有找到素材，可以先上传"),
             "failed": _("请求失败，请稍后重试"), "denied": _("没有素材库的权限，请联系管理员"),
             "wrongKind": _("上传成功，但文件类型与这里需要的不同"),
+            "allGroups": _("全部分组"), "group": _("分组"),
         },
     }
 
@@ -58,25 +59,39 @@ def media_preview(value, legacy_url=None):
 
 
 class MediaPickerWidget:
+    """Image mode shows a thumbnail; video mode (MP4 only) shows a small player of the
+    library file. Both open the same dialog (media_picker.js) in their mode."""
+
     def __init__(self, kind, legacy_url=None):
         self.kind, self.legacy_url = kind, legacy_url
 
     def __call__(self, field, **kwargs):
         value = field._value() or ""
-        preview = media_preview(value, self.legacy_url)
-        choose = _("从素材库选择视频") if self.kind == "video" else _("从素材库选择图片")
+        video = self.kind == "video"
+        preview = media_preview(value, self.legacy_url) if not video else (
+            value if media_service.token_of(value) else "")
+        choose = _("从素材库选择视频") if video else _("从素材库选择图片")
+        hidden = Markup("") if preview else Markup(' style="display:none"')
+        if video:
+            shown = Markup('<video class="md-media-pick-preview md-media-pick-video" '
+                           'preload="metadata" controls src="{0}"{1}></video>').format(
+                preview, hidden)
+        else:
+            shown = Markup('<img class="md-media-pick-preview" alt="" src="{0}"{1}>').format(
+                preview, hidden)
+        legacy = value if value and not preview else ""
         return Markup(
             '<div class="md-media-pick" data-kind="{kind}" data-config="{config}">'
             '<input type="hidden" name="{name}" id="{id}" value="{value}">'
-            '<img class="md-media-pick-preview" alt="" src="{preview}"{hidden}>'
-            '<span class="md-media-pick-name text-muted"></span> '
+            '{shown}'
+            '<span class="md-media-pick-name text-muted">{legacy}</span> '
             '<button type="button" class="btn btn-default btn-sm md-media-pick-open">'
-            '<i class="fa fa-picture-o"></i> {choose}</button> '
+            '<i class="fa {icon}"></i> {choose}</button> '
             '<button type="button" class="btn btn-link btn-sm md-media-pick-clear">{clear}</button>'
             '</div><script src="{script}"></script>').format(
             kind=self.kind, config=json.dumps(picker_config(), ensure_ascii=False),
-            name=field.name, id=field.id, value=value, preview=preview,
-            hidden=Markup("") if preview else Markup(' style="display:none"'),
+            name=field.name, id=field.id, value=value, shown=shown, legacy=legacy,
+            icon="fa-film" if video else "fa-picture-o",
             choose=choose, clear=_("清除"),
             script=url_for("static", filename="js/media_picker.js"))
 
@@ -116,5 +131,7 @@ def media_validator(kind, current=None, required_message=None):
     return check
 
 
+VIDEO_HELP = _l("从素材库选择 MP4 视频，或在弹出的窗口中上传到素材库；"
+                "视频被使用时不能从素材库删除")
 MEDIA_HELP = _l("从素材库选择，或在弹出的窗口中上传到素材库（JPG、PNG、GIF、WEBP）；"
                 "素材被使用时不能从素材库删除")

@@ -93,7 +93,7 @@ class Article(TenantMixin, db.Model):
     tail_product = relationship("Product", foreign_keys=[tail_product_id],
                                 info=label(_l("尾部商品")))
     video = Column(String(LINK_MAX), nullable=True, info=label(_l("视频"), description=_l(
-        "选填：从素材库选择的视频地址，或 https:// 开头的 mp4 视频地址")))
+        "选填：从素材库选择的 MP4 视频")))
     body = Column(Text, nullable=True, info=label(_l("文章详情")))
     published = Column(Boolean, nullable=False, default=False, info=label(_l("已发布")))
     visible = Column(Boolean, nullable=False, default=True, info=label(

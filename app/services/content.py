@@ -5,6 +5,7 @@ No Flask here; messages are Chinese msgids (``N_``) that the caller translates.
 """
 import re
 
+import nh3
 from sqlalchemy import func, select
 
 from app.models.base import china_now
@@ -12,13 +13,12 @@ from app.models.catalog import Product, ProductCategory
 from app.models.content import (RICH_TEXT_MAX, AboutPage, Article, ArticleCategory,
                                 BrandFocusImage)
 from app.services import media as media_service
-from app.services.catalog import sanitize_description
+from app.services.catalog import DESCRIPTION_ATTRIBUTES, DESCRIPTION_TAGS
 from app.services.errors import N_, BusinessError
 
 _URL_RE = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 _REF_RE = re.compile(r"^(product|article|category):(\d{1,18})$")
 _LINK_TARGETS = {"product": Product, "article": Article, "category": ProductCategory}
-VIDEO_EXTENSIONS = (".mp4",)
 
 
 _SRC_RE = re.compile(r"""\ssrc=["']([^"']+)["']""")
@@ -75,27 +75,81 @@ def link_problem(session, merchant_id, link):
     return None
 
 
-def video_problem(session, merchant_id, url):
-    """A video from the 素材库 (this merchant's, a video) or an https link to an mp4."""
-    url = (url or "").strip()
-    if not url:
-        return None
-    if _is_local(url):
-        return _media_check(session, merchant_id, url, "video")
-    if not url.lower().startswith("https://") or not _URL_RE.match(url) or \
-            not url.lower().split("?")[0].endswith(VIDEO_EXTENSIONS):
-        return N_("视频须从素材库选择，或填写 https:// 开头的 mp4 视频地址")
-    return None
+# Rich text of articles and 关于商城: the product description's allow-list, except that a
+# <video> is kept only when its src is this merchant's own 素材库 MP4, with controls, width,
+# height and a poster from the library; <source>, iframes, scripts and any other video go.
+RICH_TEXT_TAGS = DESCRIPTION_TAGS - {"source"}
+RICH_TEXT_ATTRIBUTES = dict(DESCRIPTION_ATTRIBUTES, video={"src", "controls", "poster", "width",
+                                                           "height"})
+RICH_TEXT_ATTRIBUTES.pop("source", None)
+_VIDEO_TAG_RE = re.compile(r"<video\b[^>]*>|</video>")
+_SIZE_RE = re.compile(r"^\d{1,4}%?$")
+
+
+def _own_media(session, merchant_id, url, kind):
+    """Whether ``url`` is this merchant's own library file of ``kind``."""
+    if session is None or merchant_id is None or media_service.token_of(url) is None:
+        return False
+    try:
+        media_service.check_media_url(session, merchant_id, url, kind=kind)
+    except BusinessError:
+        return False
+    return True
+
+
+def _drop_videos_without_src(html):
+    """nh3 removed the src of every video that is not the merchant's own: remove those
+    elements' tags (their fallback text, already sanitized, stays). nh3's output is
+    well-formed, so open and close tags pair up on a stack."""
+    out, stack, last = [], [], 0
+    for match in _VIDEO_TAG_RE.finditer(html):
+        token = match.group(0)
+        if token == "</video>":
+            keep = stack.pop() if stack else False
+        else:
+            keep = ' src="' in token
+            stack.append(keep)
+        out.append(html[last:match.start()])
+        if keep:
+            out.append(token if token == "</video>" or " controls" in token else
+                       token[:-1] + " controls>")
+        last = match.end()
+    out.append(html[last:])
+    return "".join(out)
+
+
+def sanitize_rich_text(html, session=None, merchant_id=None):
+    """Merchant rich text as stored and shown: allow-listed tags and attributes, http(s)
+    URLs, and only the merchant's own library videos (no session: no video at all)."""
+    if not html:
+        return html or ""
+
+    def keep(tag, attr, value):
+        if tag == "video":
+            if attr == "src":
+                return value if _own_media(session, merchant_id, value, "video") else None
+            if attr == "poster":
+                return value if _own_media(session, merchant_id, value, "image") else None
+            if attr in ("width", "height"):
+                return value if _SIZE_RE.match(value.strip()) else None
+        return value
+
+    clean = nh3.clean(html, tags=RICH_TEXT_TAGS, attributes=RICH_TEXT_ATTRIBUTES,
+                      clean_content_tags={"script", "style"},
+                      url_schemes={"http", "https"}, link_rel="noopener noreferrer",
+                      attribute_filter=keep)
+    return _drop_videos_without_src(clean)
 
 
 def clean_rich_text(html, session=None, merchant_id=None):
-    """Stored form of merchant rich text: the catalog's nh3 allow-list (images, video,
-    basic formatting; no script, style, event handlers or javascript: URLs), with its
-    素材库 files checked to be the merchant's own when ``session`` is given."""
+    """Stored form of merchant rich text (``sanitize_rich_text``: images, the merchant's own
+    library videos, basic formatting; no script, style, iframe, event handlers or
+    javascript: URLs), with its 素材库 images checked to be the merchant's own when
+    ``session`` is given."""
     html = html or ""
     if len(html) > RICH_TEXT_MAX:
         raise BusinessError(N_("内容太长，不能超过 60000 个字符"), code="rich_text_too_long")
-    clean = sanitize_description(html).strip()
+    clean = sanitize_rich_text(html, session, merchant_id).strip()
     if session is not None:
         problem = rich_text_media_problem(session, merchant_id, clean)
         if problem:

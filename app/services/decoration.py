@@ -259,7 +259,9 @@ def _resolve(session, component, image_url):
     elif ctype == "category_nav":
         rows = {c.id: c for c in session.execute(select(ProductCategory).where(
             ProductCategory.id.in_(settings["category_ids"]))).scalars()}
-        settings["categories"] = [{"id": c.id, "name": c.name, "icon": c.icon}
+        icons = settings.get("icons") or {}
+        settings["categories"] = [{"id": c.id, "name": c.name, "icon": c.icon,
+                                   "icon_image": icons.get(str(c.id))}
                                   for i in settings["category_ids"] if (c := rows.get(i))]
     elif ctype == "article_list":
         settings["articles"] = _resolve_articles(session, settings)

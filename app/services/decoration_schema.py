@@ -250,9 +250,22 @@ def _products(s, session, mid):
 
 
 def _category_nav(s, session, mid):
-    return {"category_ids": _ids(session, mid, s, "category_ids", N_("商品分类"),
-                                 ProductCategory, 1, 20),
-            "columns": _int(s, "columns", N_("每行个数"), 3, 5, 4)}
+    """``icons`` (optional): {category id: library image} shown instead of the category's
+    own icon; only the chosen categories keep theirs."""
+    out = {"category_ids": _ids(session, mid, s, "category_ids", N_("商品分类"),
+                                ProductCategory, 1, 20),
+           "columns": _int(s, "columns", N_("每行个数"), 3, 5, 4)}
+    icons = s.get("icons") or {}
+    if not isinstance(icons, dict):
+        raise PageError(N_("%(what)s格式无效"), what=N_("分类图标"))
+    chosen = {str(pk) for pk in out["category_ids"]}
+    kept = {}
+    for key, url in icons.items():
+        if str(key) in chosen and url:
+            kept[str(key)] = _media(session, mid, url, "image", N_("分类图标"))
+    if kept:
+        out["icons"] = kept
+    return out
 
 
 def _notice(s, session, mid):
@@ -332,9 +345,14 @@ def _tab_bar(s, session, mid):
         link = _optional_link(session, mid, tab.get("link"))
         if link is None:
             raise PageError(N_("请为每个导航项选择链接"), code="required")
-        tabs.append({"icon": _choice(tab, "icon", N_("图标"), TAB_ICONS, "home"),
-                     "label": _text(tab, "label", N_("导航名称"), 6, required=True),
-                     "link": link})
+        item = {"icon": _choice(tab, "icon", N_("图标"), TAB_ICONS, "home"),
+                "label": _text(tab, "label", N_("导航名称"), 6, required=True),
+                "link": link}
+        # an optional library image shown instead of the built-in icon
+        image = _media(session, mid, tab.get("image"), "image", N_("导航图标"), required=False)
+        if image:
+            item["image"] = image
+        tabs.append(item)
     return {"tabs": tabs}
 
 

@@ -235,8 +235,18 @@ def check_video(data, max_mb):
     return Checked("video", "mp4", "video/mp4")
 
 
-def check_upload(filename, data, *, image_max_mb, video_max_mb):
+ONLY_KIND_MESSAGES = {"image": N_("这里只能上传 JPG、PNG、GIF、WEBP 格式的图片"),
+                      "video": N_("这里只能上传 MP4 视频")}
+
+
+def check_upload(filename, data, *, image_max_mb, video_max_mb, only_kind=None):
+    """What the upload is; ``only_kind`` ("image" / "video", from a picker in that mode)
+    refuses the other kind by extension before any content is read."""
     ext = os.path.splitext((filename or "").lower())[1]
+    if only_kind in ONLY_KIND_MESSAGES:
+        is_video = ext in VIDEO_EXTENSIONS
+        if (only_kind == "video") != is_video:
+            raise MediaError(ONLY_KIND_MESSAGES[only_kind], code="kind_only")
     if ext in VIDEO_EXTENSIONS:
         return check_video(data, video_max_mb)
     if ext in {".jpg", ".jpeg", ".png", ".gif", ".webp"}:
@@ -254,9 +264,11 @@ def clean_name(name):
 
 
 def upload_media(session, *, merchant_id, storage, filename, data, group=None,
-                 image_max_mb=2, video_max_mb=20):
-    """Check and store one upload under the merchant's prefix; adds the row (no commit)."""
-    checked = check_upload(filename, data, image_max_mb=image_max_mb, video_max_mb=video_max_mb)
+                 image_max_mb=2, video_max_mb=20, only_kind=None):
+    """Check and store one upload under the merchant's prefix; adds the row (no commit).
+    ``only_kind`` limits it to images or videos (a picker in that mode)."""
+    checked = check_upload(filename, data, image_max_mb=image_max_mb, video_max_mb=video_max_mb,
+                           only_kind=only_kind)
     if group is not None and group.merchant_id != merchant_id:
         raise MediaError(N_("分组不存在"), code="group", status=404)
     stem = secrets.token_hex(16)

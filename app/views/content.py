@@ -18,8 +18,8 @@ from wtforms.validators import ValidationError
 from app.admin.audit import audit_action
 from app.admin.fields import AjaxRelatedField
 from app.admin.interface import AdminInterface
-from app.admin.media_field import (MEDIA_HELP, MediaField, media_preview, media_validator,
-                                   picker_config)
+from app.admin.media_field import (MEDIA_HELP, VIDEO_HELP, MediaField, media_preview,
+                                   media_validator, picker_config)
 from app.admin.pages import merchant_id_or_403
 from app.admin.views import TenantModelView
 from app.extensions import db
@@ -29,7 +29,6 @@ from app.models.content import (ARTICLE_CATEGORY_NAME_MAX, ARTICLE_SUMMARY_MAX,
                                 ARTICLE_TITLE_MAX, RICH_TEXT_MAX, Article, ArticleCategory,
                                 BrandFocusImage)
 from app.services import content as service
-from app.services.catalog import sanitize_description
 from app.services.errors import BusinessError
 from app.views import add
 
@@ -42,12 +41,6 @@ def _tenant():
 
 def _check_link(form, field):
     problem = service.link_problem(db.session, _tenant(), field.data)
-    if problem:
-        raise ValidationError(_(problem))
-
-
-def _check_video(form, field):
-    problem = service.video_problem(db.session, _tenant(), field.data)
     if problem:
         raise ValidationError(_(problem))
 
@@ -77,9 +70,19 @@ def _thumb(endpoint):
     return render
 
 
+def _video_player(value):
+    """The article's 视频 in the console: a small player for a library file."""
+    from app.services import media as media_service
+
+    if value and media_service.token_of(value):
+        return Markup('<video class="md-thumb" src="{0}" controls preload="metadata" '
+                      'height="120"></video>').format(value)
+    return value or ""
+
+
 def _rich_html(value):
     """Rich text as shown in the console: sanitized again on the way out (defence in depth)."""
-    return Markup(sanitize_description(value or ""))
+    return Markup(service.sanitize_rich_text(value or "", db.session, _tenant()))
 
 
 # -- 焦点图管理 -------------------------------------------------------------------------------
@@ -198,18 +201,20 @@ class ArticleView(TenantModelView):
                         "can_export", "can_download", "can_publish", "can_show_article",
                         "can_hide_article"]
     formatters_columns = {"state": _state_badge, "body": _rich_html,
-                          "cover": _thumb("ArticleView")}
+                          "cover": _thumb("ArticleView"), "video": _video_player}
     validators_columns = {
         "title": [Length(min=2, max=ARTICLE_TITLE_MAX,
                          message=_l("文章标题须为 2-%(n)d 个字", n=ARTICLE_TITLE_MAX))],
         "summary": [OptionalValidator(), Length(
             max=ARTICLE_SUMMARY_MAX, message=_l("摘要不能超过 %(n)d 个字", n=ARTICLE_SUMMARY_MAX))],
-        "video": [OptionalValidator(), Length(max=500, message=_l("视频地址不能超过 500 个字符")),
-                  _check_video],
     }
     add_form_extra_fields = edit_form_extra_fields = {
         "cover": MediaField(_l("封面图"), kind="image", description=MEDIA_HELP,
                             legacy_url=_legacy_file("ArticleView")),
+        # 视频: an MP4 of the merchant's 素材库 (picker in video mode); the validator set in
+        # form_ready checks it is this merchant's library video. Deleting it from the
+        # library is refused while an article uses it (services/content.media_usage).
+        "video": MediaField(_l("视频"), kind="video", description=VIDEO_HELP),
         "head_product": AjaxRelatedField(
             _l("头部商品"), query_func=_products, get_label=_product_label,
             validators=[OptionalValidator()],
@@ -223,6 +228,9 @@ class ArticleView(TenantModelView):
     def form_ready(self, form, item=None):
         if "cover" in form._fields:
             form.cover.validators = [media_validator("image", item.cover if item else None)]
+        if "video" in form._fields:
+            # an address saved before the picker (an https mp4) stays until it is changed
+            form.video.validators = [media_validator("video", item.video if item else None)]
 
     # Step 1 saves and leads to step 2 (文章详情).
     def post_add(self, item):

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from app.admin.audit import audit_action
 from app.admin.interface import AdminInterface
+from app.admin.media_field import picker_config
 from app.admin.pages import form_text, merchant_id_or_403
 from app.admin.views import TenantModelView
 from app.extensions import db
@@ -181,9 +182,9 @@ class PageView(TenantModelView):
             "maxBytes": MAX_PAGE_BYTES,
             "urls": {"save": url_for("PageView.save", pk=page.id),
                      "publish": url_for("PageView.publish", pk=page.id),
-                     "products": url_for("PageView.products"),
-                     "media": url_for("MediaView.picker"),
-                     "upload": url_for("MediaView.upload", format="json")},
+                     "products": url_for("PageView.products")},
+            # the shared 素材库 dialog (app/static/js/media_picker.js)
+            "media": picker_config(),
         }
         return self.render_template(
             "decoration/builder.html", page=page, version=version, title=_l("页面设计"),

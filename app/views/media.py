@@ -93,13 +93,16 @@ class MediaView(TenantModelView):
             if group is None:
                 return [], [_("分组不存在")]
         stored, errors = [], []
+        only_kind = request.args.get("kind")  # a picker in image or video mode
+        only_kind = only_kind if only_kind in ("image", "video") else None
         for storage in request.files.getlist("file")[:20]:
             limit = max(_limits().values()) * 1024 * 1024 + 1
             data = storage.read(limit)
             try:
                 stored.append(service.upload_media(
                     db.session, merchant_id=self._merchant_id(), storage=_storage(),
-                    filename=storage.filename, data=data, group=group, **_limits()))
+                    filename=storage.filename, data=data, group=group, only_kind=only_kind,
+                    **_limits()))
             except BusinessError as exc:
                 errors.append(f"{storage.filename}：{exc}")
         if not stored and not errors:
@@ -118,7 +121,8 @@ class MediaView(TenantModelView):
     @has_access
     @permission_name("upload")
     def upload(self):
-        """Upload from the library page (form) or from a picker (``?format=json``)."""
+        """Upload from the library page (form) or from a picker (``?format=json``; with
+        ``&kind=image|video`` only that kind is accepted)."""
         stored, errors = self._upload()
         if request.args.get("format") == "json":
             status = 200 if stored else 422

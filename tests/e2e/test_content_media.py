@@ -158,3 +158,85 @@ def test_focus_image_is_chosen_with_the_library_picker(page, live_server, new_me
     screenshot("focus-list")
     assert _read(live_server, merchant, select(BrandFocusImage.image).where(
         BrandFocusImage.title == "双十二")) == url
+
+
+MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64
+
+
+def _library_video(live_server, merchant, name):
+    from app.extensions import db
+    from app.services import media
+    from app.tenancy import tenant_scope
+
+    app = live_server.app
+    with app.app_context(), tenant_scope(merchant.id):
+        row = media.upload_media(db.session, merchant_id=merchant.id,
+                                 storage=media.storage_for(app.config), filename=name, data=MP4)
+        db.session.commit()
+        url = row.public_path
+        db.session.remove()
+    return url
+
+
+def test_article_video_field_and_body_video_come_from_the_library(page, live_server,
+                                                                  new_merchant, screenshot):
+    from app.models.content import Article
+
+    merchant = new_merchant()
+    url = _library_video(live_server, merchant, "开箱视频.mp4")
+    _library_file(live_server, merchant, "不该出现的图.png")
+    pk = _draft_article(live_server, merchant, "带视频的文章")
+    log_in_new_owner(page, live_server, merchant)
+    # 视频 (step 1): the picker in video mode lists only MP4 files
+    page.goto(live_server(f"/articleview/edit/{pk}"))
+    box = page.locator('.md-media-pick[data-kind="video"]')
+    box.locator(".md-media-pick-open").click()
+    picker = page.locator("#md-media-picker")
+    expect(picker.locator(".md-mp-title")).to_have_text("从素材库选择视频")
+    expect(picker.locator(".md-mp-item")).to_have_count(1)
+    picker.locator('.md-mp-item[title="开箱视频.mp4"]').click()
+    assert box.locator('input[name="video"]').input_value() == url
+    expect(box.locator("video.md-media-pick-preview")).to_have_attribute("src", url)
+    screenshot("article-video-field")
+    page.get_by_role("button", name="保存").click()
+    expect(page).to_have_url(live_server(f"/articleview/body/{pk}"))
+    assert _read(live_server, merchant, select(Article.video).where(Article.id == pk)) == url
+    # 文章详情: the editor's video button inserts the library MP4 as <video>
+    editor = page.locator(".md-rich-editor .ql-editor")
+    expect(editor).to_be_visible()
+    editor.click()
+    page.keyboard.type("视频前的文字")
+    page.locator(".ql-toolbar button.ql-libraryVideo").click()
+    expect(picker.locator(".md-mp-title")).to_have_text("从素材库选择视频")
+    picker.locator('.md-mp-item[title="开箱视频.mp4"]').click()
+    expect(editor.locator(f'video[src="{url}"]')).to_have_count(1)
+    screenshot("article-body-video")
+    page.locator('button[name="submit_action"][value="save"]').click()
+    expect(page.locator(".alert-success")).to_contain_text("文章详情已保存")
+    body = _read(live_server, merchant, select(Article.body).where(Article.id == pk))
+    assert "视频前的文字" in body and f'<video src="{url}" controls=""></video>' in body
+    # reopened, the video is still in the editor (Quill reads it back)
+    page.goto(live_server(f"/articleview/body/{pk}"))
+    expect(editor.locator(f'video[src="{url}"]')).to_have_count(1)
+
+
+def test_about_without_the_editor_inserts_a_library_video_into_the_textarea(
+        page, live_server, new_merchant):
+    from app.models.content import AboutPage
+
+    merchant = new_merchant()
+    url = _library_video(live_server, merchant, "门店介绍.mp4")
+    log_in_new_owner(page, live_server, merchant)
+    page.route("**/static/vendor/quill/**", lambda route: route.fulfill(status=404, body=""))
+    page.goto(live_server("/about/edit"))
+    area = page.locator("textarea#body")
+    area.fill("<p>介绍</p>")
+    area.evaluate("el => el.setSelectionRange(el.value.length, el.value.length)")
+    page.locator("#rich-editor-video").click()
+    page.locator('#md-media-picker .md-mp-item[title="门店介绍.mp4"]').click()
+    assert area.input_value() == f'<p>介绍</p><video src="{url}" controls></video>'
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator(".alert-success")).to_contain_text("关于商城已保存")
+    body = _read(live_server, merchant, select(AboutPage.body).where(
+        AboutPage.merchant_id == merchant.id))
+    assert f'<video src="{url}" controls=""></video>' in body

@@ -100,7 +100,8 @@ def test_new_article_is_two_steps_and_publish_shows_it_in_the_shop_api(app, logi
     assert stored.published and stored.visible and stored.published_at is not None
     for bad in ("<script", "onclick", "javascript:", "onerror", "<iframe", "<style", "steal"):
         assert bad not in stored.body, bad
-    assert "<b>加粗</b>" in stored.body and "<video" in stored.body and "<img" in stored.body
+    assert "<b>加粗</b>" in stored.body and "<img" in stored.body
+    assert "<video" not in stored.body, "an external video is not the merchant's library file"
 
     public = app.test_client()
     listed = api(public, f"/shops/{shop}/articles").get_json()["articles"]
@@ -133,7 +134,7 @@ def test_article_limits_are_shown_at_the_field_and_nothing_is_saved(app, login_a
                        head_product=str(other_product)).get_data(as_text=True)
     assert "文章标题须为 2-64 个字" in text
     assert "摘要不能超过 200 个字" in text
-    assert "mp4 视频地址" in text
+    assert "只能使用素材库中的文件" in text
     assert "所选内容无效或已被删除" in text
     assert article(app, "鲜果时光", "长" * 65) is None
     # The typed values stay in the form.
@@ -444,3 +445,124 @@ def test_staff_without_permission_cannot_edit_about(app, login_as):
     assert manager.get("/about/").status_code == 200
     assert manager.get("/articleview/list/").status_code == 200
     assert manager.get("/certification/").status_code in (302, 403)
+
+
+# -- 视频 from the 素材库, and library videos in rich text (issue #7) ------------------------
+MP4 = b"\x00\x00\x00\x18ftypisom" + b"\x00" * 80
+
+
+def test_article_video_is_a_library_picker_and_blocks_its_deletion(app, login_as):
+    from app.extensions import db
+    from app.models.content import Article
+    from app.tenancy import tenant_scope
+
+    client = login_as("owner_a")
+    form = client.get("/articleview/add").get_data(as_text=True)
+    assert 'data-kind="video"' in form and 'name="video"' in form
+    assert "从素材库选择视频" in form
+    video = upload_media(client, "开箱.mp4", MP4)
+    picture = upload_media(client, "不是视频.png")
+    theirs = upload_media(login_as("owner_b"), "别家视频.mp4", MP4)
+    for value, message in ((picture["url"], "所选素材类型不对，这里需要视频"),
+                           (theirs["url"], "素材不存在或不属于本商家"),
+                           ("https://v.example/a.mp4", "只能使用素材库中的文件")):
+        text = add_article(client, app, "视频文章", video=value).get_data(as_text=True)
+        assert message in text, value
+        assert article(app, "鲜果时光", "视频文章") is None
+    response = add_article(client, app, "视频文章", video=video["url"])
+    assert response.status_code == 302
+    created = article(app, "鲜果时光", "视频文章")
+    assert created.video == video["url"]
+    shown = client.get(f"/articleview/show/{created.id}").get_data(as_text=True)
+    assert f'<video class="md-thumb" src="{video["url"]}"' in shown
+    edit = client.get(f"/articleview/edit/{created.id}").get_data(as_text=True)
+    assert f'value="{video["url"]}"' in edit and f'src="{video["url"]}"' in edit
+    client.post(f"/articleview/body/{created.id}", data={
+        "body": "<p>看视频</p>", "submit_action": "publish", "csrf_token": client.csrf()})
+    shop = shop_ids(app, "鲜果时光")[0]
+    detail = api(app.test_client(), f"/shops/{shop}/articles/{created.id}").get_json()
+    assert detail["video"] == video["url"]
+    assert app.test_client().get(video["url"]).data == MP4
+    # in use: the library refuses to delete the video and names the article
+    html = client.post(f"/mediaview/delete/{video['id']}", data={
+        "csrf_token": client.csrf()}, follow_redirects=True).get_data(as_text=True)
+    assert "正在使用中，不能删除" in html and "文章《视频文章》" in html
+    # an address saved before the picker stays when the form is saved unchanged
+    with app.app_context(), tenant_scope(merchant_id(app, "鲜果时光")):
+        db.session.get(Article, created.id).video = "https://v.example/old.mp4"
+        db.session.commit()
+    token = client.csrf(f"/articleview/edit/{created.id}")
+    response = client.post(f"/articleview/edit/{created.id}", data={
+        "title": "视频文章", "summary": "摘要", "video": "https://v.example/old.mp4",
+        "category": str(category_id(app, "鲜果时光")), "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    assert article(app, "鲜果时光", "视频文章").video == "https://v.example/old.mp4"
+
+
+def test_sanitizer_keeps_only_the_merchants_own_library_videos(app, login_as):
+    from app.extensions import db
+    from app.services.content import clean_rich_text, sanitize_rich_text
+
+    client = login_as("owner_a")
+    ours = upload_media(client, "自家.mp4", MP4)
+    poster = upload_media(client, "封面帧.png")
+    theirs = upload_media(login_as("owner_b"), "别家.mp4", MP4)
+    their_poster = upload_media(login_as("owner_b"), "别家封面帧.png")
+    a = merchant_id(app, "鲜果时光")
+    html = (f'<p>前</p><video src="{ours["url"]}" poster="{poster["url"]}" width="320" '
+            f'height="180" autoplay onplay="x()" controls>备用文字</video>'
+            f'<video src="{theirs["url"]}" controls>别家</video>'
+            f'<video src="https://cdn.example/x.mp4"><source src="https://cdn.example/y.mp4">'
+            f'</video><iframe src="https://evil.example/v"></iframe>'
+            f'<script>alert(1)</script><video src="{ours["url"]}" '
+            f'poster="{their_poster["url"]}"></video><p>后</p>')
+    with app.app_context():
+        clean = sanitize_rich_text(html, db.session, a)
+        stored = clean_rich_text(html, db.session, a)
+        without_session = sanitize_rich_text(html)
+    assert stored == clean
+    assert (f'<video src="{ours["url"]}" poster="{poster["url"]}" width="320" height="180" '
+            f'controls="">备用文字</video>') in clean
+    # the second own video lost the other merchant's poster and got controls
+    assert f'<video src="{ours["url"]}" controls></video>' in clean
+    assert clean.count("<video") == 2 and clean.count("</video>") == 2
+    for bad in (theirs["url"], their_poster["url"], "cdn.example", "<source", "<iframe",
+                "evil.example", "<script", "alert", "autoplay", "onplay"):
+        assert bad not in clean, bad
+    assert clean.startswith("<p>前</p>") and clean.endswith("<p>后</p>") and "别家" in clean
+    assert "<video" not in without_session  # nothing to check ownership against: no video
+
+
+def test_article_body_with_a_library_video_renders_in_the_shop_api(app, login_as):
+    client = login_as("owner_a")
+    video = upload_media(client, "正文视频.mp4", MP4)
+    theirs = upload_media(login_as("owner_b"), "别家正文视频.mp4", MP4)
+    add_article(client, app, "有视频的正文")
+    created = article(app, "鲜果时光", "有视频的正文")
+    for path in (f"/articleview/body/{created.id}", "/about/edit"):
+        html = client.get(path).get_data(as_text=True)
+        assert 'data-media-video="1"' in html and "插入素材库视频" in html
+        assert 'id="rich-editor-video"' in html
+    body = (f'<p>开头</p><video src="{video["url"]}" controls></video>'
+            f'<video src="{theirs["url"]}" controls></video><p>结尾</p>')
+    response = client.post(f"/articleview/body/{created.id}", data={
+        "body": body, "submit_action": "publish", "csrf_token": client.csrf()})
+    assert response.status_code == 302
+    shop = shop_ids(app, "鲜果时光")[0]
+    public = app.test_client()
+    detail = api(public, f"/shops/{shop}/articles/{created.id}").get_json()
+    assert (f'<p>开头</p><video src="{video["url"]}" controls=""></video><p>结尾</p>'
+            == detail["body"])
+    assert public.get(video["url"]).data == MP4
+    shown = client.get(f"/articleview/show/{created.id}").get_data(as_text=True)
+    assert f'<video src="{video["url"]}" controls=""></video>' in shown
+    # 关于商城 keeps it too
+    response = client.post("/about/edit", data={
+        "title": "关于我们", "body": body, "csrf_token": client.csrf("/about/edit")})
+    assert response.status_code == 302
+    about = api(public, f"/shops/{shop}/about").get_json()["body"]
+    assert f'<video src="{video["url"]}" controls=""></video>' in about
+    assert theirs["url"] not in about
+    html = client.post(f"/mediaview/delete/{video['id']}", data={
+        "csrf_token": client.csrf()}, follow_redirects=True).get_data(as_text=True)
+    assert "文章《有视频的正文》" in html and "关于商城" in html

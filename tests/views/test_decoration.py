@@ -442,3 +442,83 @@ def test_load_draft_is_isolated_and_checks_the_version_belongs_to_the_page(app, 
     assert load_draft(owner_b, pk, v1).status_code == 404
     verifier = login_as("verifier_a")
     assert load_draft(verifier, pk, v1).status_code in (302, 403)
+
+
+# -- the builder uses the shared 素材库 dialog; icons from the library (issue #7) -------------
+def _library_image(client, name):
+    import io
+
+    from PIL import Image
+
+    stream = io.BytesIO()
+    Image.new("RGB", (16, 16), "purple").save(stream, format="PNG")
+    response = client.post("/mediaview/upload?format=json&kind=image", data={
+        "file": (io.BytesIO(stream.getvalue()), name)},
+        content_type="multipart/form-data", headers={"X-CSRFToken": client.csrf()})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["files"][0]
+
+
+def test_builder_uses_the_shared_media_dialog(app, login_as, ids):
+    client = login_as("owner_a")
+    pk = new_page(client, ids["shop"], "共用素材库")
+    html = client.get(f"/pageview/builder/{pk}").get_data(as_text=True)
+    assert "js/media_picker.js" in html and "js/page_builder.js" in html
+    assert html.index("js/media_picker.js") < html.index("js/page_builder.js")
+    assert 'id="media-modal"' not in html and 'id="media-upload"' not in html
+    config = json.loads(re.search(r'id="builder-config">(.*?)</script>', html, re.S).group(1))
+    assert config["media"]["list"] == "/mediaview/picker"
+    assert config["media"]["upload"].startswith("/mediaview/upload")
+    assert config["media"]["texts"]["titleImage"] == "从素材库选择图片"
+    with open(os.path.join(app.static_folder, "js", "page_builder.js"), encoding="utf-8") as fh:
+        script = fh.read()
+    assert "MDMediaPicker.open" in script and "media-modal" not in script
+
+
+def test_category_and_tab_icons_come_from_the_library(app, login_as, ids):
+    from app.models.catalog import ProductCategory
+    from app.tenancy import tenant_scope
+
+    client = login_as("owner_a")
+    with app.app_context(), tenant_scope(ids["a"]):
+        category = _db().session.execute(select(ProductCategory.id).order_by(
+            ProductCategory.id)).scalars().first()
+    ours = _library_image(client, "分类图标.png")
+    theirs = _library_image(login_as("owner_b"), "别家图标.png")
+    pk = new_page(client, ids["shop"], "图标页")
+    link = {"kind": "page", "id": pk}
+
+    def nav(icon):
+        return ("category_nav", {"category_ids": [category], "columns": 4,
+                                 "icons": {str(category): icon}})
+
+    def tabs(image):
+        return ("tab_bar", {"tabs": [{"icon": "home", "label": "首页", "link": link,
+                                      "image": image},
+                                     {"icon": "user", "label": "我的", "link": link}]})
+
+    for document, expected in (
+            (doc(nav(theirs["url"])), "第 1 个组件「分类导航」：分类图标：素材不存在或不属于本商家"),
+            (doc(nav("https://cdn.example/i.png")), "「分类导航」：分类图标：只能使用素材库中的文件"),
+            (doc(("notice", {"text": "x"}), tabs("https://cdn.example/t.png")),
+             "第 2 个组件「底部导航」：导航图标：只能使用素材库中的文件"),
+            (doc(tabs(theirs["url"])), "「底部导航」：导航图标：素材不存在或不属于本商家")):
+        response = save(client, pk, document)
+        assert response.status_code == 422, document
+        assert expected in response.get_json()["error"], response.get_json()
+    response = save(client, pk, doc(nav(ours["url"]), tabs(ours["url"]), title="图标页"),
+                    is_home=False)
+    assert response.get_json()["ok"], response.get_json()
+    stored = draft_of(app, pk)[0]["components"]
+    assert stored[0]["settings"]["icons"] == {str(category): ours["url"]}
+    assert stored[1]["settings"]["tabs"][0]["image"] == ours["url"]
+    assert "image" not in stored[1]["settings"]["tabs"][1]
+    assert publish(client, pk).get_json()["ok"]
+    body = app.test_client().get(f"/api/v1/shops/{ids['shop']}/pages/{pk}").get_json()
+    categories = body["components"][0]["settings"]["categories"]
+    assert categories[0]["id"] == category and categories[0]["icon_image"] == ours["url"]
+    assert body["components"][1]["settings"]["tabs"][0]["image"] == ours["url"]
+    # the icon is in use: the library refuses to delete it and names the page
+    html = client.post(f"/mediaview/delete/{ours['id']}", data={"csrf_token": client.csrf()},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "正在使用中，不能删除" in html and "装修页面《图标页》" in html

@@ -160,3 +160,51 @@ def test_library_page_lists_with_upload_form(login_as):
     upload(client, "列表.png", png())
     html = client.get("/mediaview/list/").get_data(as_text=True)
     assert "上传素材" in html and "列表.png" in html and "md-thumb" in html
+
+
+# -- the picker in image or video mode (issue #7) --------------------------------------------
+MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64
+
+
+def test_a_picker_in_one_mode_uploads_and_lists_only_that_kind(app, login_as):
+    """The dialog posts &kind=video (or image): the other kind is refused before anything
+    is stored, and the list of each mode holds only its kind; groups come with the list."""
+    from app.models.media import MediaFile, MediaGroup
+    from app.tenancy import tenant_scope
+
+    client = login_as("owner_a")
+    a = merchant_id(app, "鲜果时光")
+    with app.app_context(), tenant_scope(a):
+        group = MediaGroup(name="视频分组七号", sort=1)
+        _db().session.add(group)
+        _db().session.commit()
+        group_id = group.id
+        before = _db().session.query(MediaFile).count()
+
+    def post(kind, name, data, group=""):
+        return client.post(f"/mediaview/upload?format=json&kind={kind}", data={
+            "file": (io.BytesIO(data), name), "group_id": group},
+            content_type="multipart/form-data", headers={"X-CSRFToken": client.csrf()})
+
+    refused = post("video", "不是视频.png", png())
+    assert refused.status_code == 422
+    assert "这里只能上传 MP4 视频" in refused.get_json()["errors"][0]
+    refused = post("image", "不是图片.mp4", MP4)
+    assert refused.status_code == 422
+    assert "这里只能上传 JPG、PNG、GIF、WEBP 格式的图片" in refused.get_json()["errors"][0]
+    with app.app_context(), tenant_scope(a):
+        assert _db().session.query(MediaFile).count() == before
+    video = post("video", "模式视频.mp4", MP4, str(group_id))
+    assert video.status_code == 200, video.get_json()
+    video = video.get_json()["files"][0]
+    image = post("image", "模式图片.png", png()).get_json()["files"][0]
+    assert video["kind"] == "video" and image["kind"] == "image"
+
+    videos = client.get("/mediaview/picker?kind=video").get_json()
+    assert {f["kind"] for f in videos["files"]} == {"video"}
+    assert video["id"] in [f["id"] for f in videos["files"]]
+    assert image["id"] not in [f["id"] for f in videos["files"]]
+    assert {"id": group_id, "name": "视频分组七号"} in videos["groups"]
+    in_group = client.get(f"/mediaview/picker?kind=video&group={group_id}").get_json()
+    assert [f["id"] for f in in_group["files"]] == [video["id"]]
+    assert app.test_client().get(video["url"]).data == MP4

@@ -4,6 +4,10 @@
  *   window.MDMediaPicker.open(config, kind, onPick)
  *     config: {list, upload, csrf, texts}  (JSON rendered by app/admin/media_field.py)
  *     kind:   'image' or 'video'; onPick(file) gets {id, name, url, thumb, kind}.
+ *   In video mode the dialog lists and uploads MP4 files only (the upload is posted with
+ *   &kind=video, so the server refuses anything else); a group selector filters the files
+ *   and receives the uploads.  The page builder, the rich-text editor and every MediaField
+ *   use this one dialog.
  *
  * Every element with class "md-media-pick" (the MediaField widget) is wired here: its hidden
  * input receives the file's library URL (/api/v1/media/<token>), which the server checks
@@ -37,6 +41,7 @@
       '.md-mp-item img{width:100%;height:90px;object-fit:contain;display:block}' +
       '.md-mp-item small{display:block;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}' +
       '.md-mp-video{display:block;height:90px;line-height:90px;font-size:28px}' +
+      '.md-mp-group{width:auto;max-width:180px}' +
       '.md-media-pick-preview{max-height:80px;max-width:160px;margin-right:8px;border:1px solid #eee}';
     document.head.appendChild(el('style', {id: 'md-mp-style', text: css}));
   }
@@ -59,10 +64,11 @@
     var grid = modal.querySelector('.md-mp-grid');
     state.page = more ? state.page + 1 : 1;
     var url = state.config.list + '?kind=' + encodeURIComponent(state.kind) + '&page=' + state.page +
-      '&q=' + encodeURIComponent(modal.querySelector('.md-mp-search').value || '');
+      '&q=' + encodeURIComponent(modal.querySelector('.md-mp-search').value || '') +
+      '&group=' + encodeURIComponent(modal.querySelector('.md-mp-group').value || '');
     fetch(url, {credentials: 'same-origin', headers: {'Accept': 'application/json'}})
       .then(getJSON).then(function (data) {
-        if (!more) { grid.innerHTML = ''; }
+        if (!more) { grid.innerHTML = ''; groups(data.groups || []); }
         if (!more && !data.files.length) { grid.appendChild(el('p', {cls: 'text-muted', text: t('empty')})); }
         data.files.forEach(function (f) {
           grid.appendChild(el('button', {type: 'button', cls: 'md-mp-item', title: f.name,
@@ -72,6 +78,17 @@
         });
         modal.querySelector('.md-mp-more').style.display = data.more ? '' : 'none';
       }).catch(function (e) { message(e.message, true); });
+  }
+
+  function groups(list) {
+    var select = modal.querySelector('.md-mp-group');
+    var current = select.value;
+    select.innerHTML = '';
+    select.appendChild(el('option', {value: '', text: t('allGroups')}));
+    list.forEach(function (g) { select.appendChild(el('option', {value: String(g.id), text: g.name})); });
+    select.value = current;
+    if (select.value !== current) { select.value = ''; }
+    select.style.display = list.length ? '' : 'none';
   }
 
   function pick(file) {
@@ -86,8 +103,12 @@
     if (!file) { return; }
     var form = new FormData();
     form.append('file', file);
+    var group = modal.querySelector('.md-mp-group').value;
+    if (group) { form.append('group_id', group); }
     message(t('uploading'));
-    fetch(state.config.upload, {method: 'POST', body: form, credentials: 'same-origin',
+    var target = state.config.upload + (state.config.upload.indexOf('?') < 0 ? '?' : '&') +
+      'kind=' + encodeURIComponent(state.kind);
+    fetch(target, {method: 'POST', body: form, credentials: 'same-origin',
       headers: {'X-CSRFToken': state.config.csrf, 'Accept': 'application/json'}})
       .then(getJSON).then(function (data) {
         input.value = '';
@@ -105,12 +126,14 @@
     var timer = null;
     search.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(function () { load(false); }, 250); });
     var file = el('input', {type: 'file', cls: 'md-mp-upload'});
+    var group = el('select', {cls: 'form-control input-sm md-mp-group', style: 'display:none'});
+    group.addEventListener('change', function () { load(false); });
     file.addEventListener('change', function () { upload(file); });
     modal = el('div', {cls: 'md-mp', role: 'dialog', 'aria-modal': 'true', id: 'md-media-picker'}, [
       el('div', {cls: 'md-mp-box'}, [
         el('h4', {}, [el('span', {cls: 'md-mp-title'}),
           el('button', {type: 'button', cls: 'close md-mp-close', 'aria-label': '×', text: '×', onclick: close})]),
-        el('div', {cls: 'md-mp-bar'}, [search, el('label', {cls: 'btn btn-default btn-sm md-mp-upload-label'}, [
+        el('div', {cls: 'md-mp-bar'}, [group, search, el('label', {cls: 'btn btn-default btn-sm md-mp-upload-label'}, [
           el('span', {cls: 'md-mp-upload-text'}), file])]),
         el('p', {cls: 'md-mp-msg text-muted'}),
         el('div', {cls: 'md-mp-grid'}),
@@ -128,6 +151,8 @@
     modal.querySelector('.md-mp-title').textContent = t(state.kind === 'video' ? 'titleVideo' : 'titleImage');
     modal.querySelector('.md-mp-search').placeholder = t('search');
     modal.querySelector('.md-mp-search').value = '';
+    modal.querySelector('.md-mp-group').setAttribute('aria-label', t('group'));
+    modal.querySelector('.md-mp-group').value = '';  // every opening starts with all groups
     modal.querySelector('.md-mp-upload-text').textContent = t('upload');
     modal.querySelector('.md-mp-more').textContent = t('more');
     modal.querySelector('.md-mp-upload').setAttribute('accept', state.kind === 'video' ? '.mp4' : '.jpg,.jpeg,.png,.gif,.webp');
@@ -147,7 +172,7 @@
     box.querySelector('.md-media-pick-open').addEventListener('click', function () {
       open(config, kind, function (file) {
         input.value = file.url;
-        if (preview && kind === 'image') { preview.src = file.thumb; preview.style.display = ''; }
+        if (preview) { preview.src = kind === 'image' ? file.thumb : file.url; preview.style.display = ''; }
         if (name) { name.textContent = file.name; }
       });
     });

@@ -2,7 +2,9 @@
    (right). The page is one JSON document; every change re-renders the canvas at once.
    SortableJS (app/static/vendor/) gives drag from the palette and drag to reorder; without
    it, palette items are added by click and moved with 上移/下移. The server checks the
-   whole document again on save and names the component it refuses. */
+   whole document again on save and names the component it refuses. Images (轮播图, 分类导航
+   and 底部导航 icons, the video's cover) and videos are chosen with the shared 素材库 dialog
+   (media_picker.js, window.MDMediaPicker), the same one every form uses. */
 (function () {
   'use strict';
   var root = document.getElementById('builder');
@@ -99,7 +101,11 @@
       case 'category_nav':
         var cats = el('div', {cls: 'md-pv-cats'});
         cfg.categories.filter(function (cat) { return (s.category_ids || []).indexOf(cat.id) >= 0; })
-          .forEach(function (cat) { cats.appendChild(el('span', {}, [el('i'), document.createTextNode(cat.name)])); });
+          .forEach(function (cat) {
+            var icon = (s.icons || {})[String(cat.id)];
+            cats.appendChild(el('span', {}, [icon ? el('img', {src: icon, alt: '', cls: 'md-pv-icon'}) : el('i'),
+              document.createTextNode(cat.name)]));
+          });
         box.appendChild(cats);
         break;
       case 'notice': box.appendChild(el('div', {cls: 'md-pv-notice', text: '📢 ' + (s.text || '')})); break;
@@ -116,7 +122,10 @@
       case 'divider': box.appendChild(el('hr', {style: 'margin:8px 0;border-top:1px ' + s.style + ' ' + s.color})); break;
       case 'tab_bar':
         var tabs = el('div', {cls: 'md-phone-tabs'});
-        (s.tabs || []).forEach(function (tab) { tabs.appendChild(el('span', {text: tab.label})); });
+        (s.tabs || []).forEach(function (tab) {
+          tabs.appendChild(el('span', {}, [tab.image ? el('img', {src: tab.image, alt: '', cls: 'md-pv-icon'}) : null,
+            document.createTextNode(tab.label || '')]));
+        });
         box.appendChild(tabs);
         break;
       default: box.appendChild(el('div', {text: c.type}));
@@ -249,14 +258,24 @@
     return field(t.link, box);
   }
 
-  function mediaInput(obj, key, kind, labelText) {
-    var box = el('div', {cls: 'md-media-field'});
+  function openMedia(kind, callback) {
+    if (!window.MDMediaPicker) { showError(t.failed); return; }
+    window.MDMediaPicker.open(cfg.media, kind, callback);
+  }
+
+  // A library file in obj[key]; ``optional`` adds 清除 (the key is then removed).
+  function mediaInput(obj, key, kind, labelText, optional) {
+    var box = el('div', {cls: 'md-media-field', 'data-key': key});
     if (obj[key] && kind === 'image') { box.appendChild(el('img', {src: obj[key], alt: '', height: 40})); }
     if (obj[key] && kind === 'video') { box.appendChild(el('span', {text: '▶ '})); }
     box.appendChild(el('button', {type: 'button', cls: 'btn btn-xs btn-default md-pick-media',
       text: kind === 'video' ? t.chooseVideo : t.chooseImage, onclick: function () {
         openMedia(kind, function (file) { obj[key] = file.url; changed(); renderSettings(); });
       }}));
+    if (optional && obj[key]) {
+      box.appendChild(el('button', {type: 'button', cls: 'btn btn-xs btn-link md-clear-media', text: t.clear,
+        onclick: function () { delete obj[key]; changed(); renderSettings(); }}));
+    }
     return field(labelText, box);
   }
 
@@ -342,9 +361,15 @@
           box.addEventListener('change', function () {
             s.category_ids = (s.category_ids || []).filter(function (x) { return x !== cat.id; });
             if (box.checked) { s.category_ids.push(cat.id); }
-            changed();
+            else if (s.icons) { delete s.icons[String(cat.id)]; }
+            changed(); renderSettings();
           });
           add(el('div', {cls: 'checkbox'}, [el('label', {}, [box, document.createTextNode(' ' + cat.name)])]));
+          if (box.checked) {
+            s.icons = s.icons || {};
+            add(el('div', {cls: 'md-cat-icon', 'data-category': cat.id},
+              [mediaInput(s.icons, String(cat.id), 'image', t.categoryIcon, true)]));
+          }
         });
         add(selectInput(s, 'columns', t.columns, [[3, '3'], [4, '4'], [5, '5']], true));
         break;
@@ -357,7 +382,7 @@
         add(field(t.html, area));
         break;
       case 'video':
-        add(mediaInput(s, 'video', 'video', t.video)); add(mediaInput(s, 'poster', 'image', t.poster)); break;
+        add(mediaInput(s, 'video', 'video', t.video)); add(mediaInput(s, 'poster', 'image', t.poster, true)); break;
       case 'coupon_entry': add(textInput(s, 'title', t.title, 20)); add(idList(s, 'coupon_ids', t.couponIds)); break;
       case 'article_list':
         add(textInput(s, 'title', t.title, 20)); add(numberInput(s, 'count', t.count, 1, 20));
@@ -374,6 +399,7 @@
         s.tabs.forEach(function (tab, i) {
           var row = el('div', {cls: 'well well-sm'});
           row.appendChild(selectInput(tab, 'icon', t.icon, cfg.tabIcons.map(function (x) { return [x, x]; })));
+          row.appendChild(mediaInput(tab, 'image', 'image', t.iconImage, true));
           row.appendChild(textInput(tab, 'label', t.label, 6));
           row.appendChild(linkInput(tab, 'link'));
           if (s.tabs.length > 2) {
@@ -390,42 +416,6 @@
         break;
     }
   }
-
-  // -- media picker ------------------------------------------------------------------------
-  var mediaCallback = null, mediaKind = 'image';
-  var modal = document.getElementById('media-modal');
-  function loadMedia() {
-    var grid = document.getElementById('media-grid');
-    fetch(cfg.urls.media + '?kind=' + mediaKind, {credentials: 'same-origin'})
-      .then(function (r) { return r.json(); }).then(function (data) {
-        grid.innerHTML = '';
-        if (!data.files.length) { grid.appendChild(el('p', {cls: 'text-muted', text: t.noMedia})); }
-        data.files.forEach(function (f) {
-          grid.appendChild(el('button', {type: 'button', cls: 'md-media-item', title: f.name, onclick: function () {
-            modal.style.display = 'none'; if (mediaCallback) { mediaCallback(f); }
-          }}, [f.kind === 'image' ? el('img', {src: f.thumb, alt: f.name}) : el('span', {text: '▶'}),
-            el('small', {text: f.name})]));
-        });
-      });
-  }
-  function openMedia(kind, callback) {
-    mediaKind = kind; mediaCallback = callback; modal.style.display = '';
-    document.getElementById('media-msg').textContent = '';
-    loadMedia();
-  }
-  document.getElementById('media-close').addEventListener('click', function () { modal.style.display = 'none'; });
-  document.getElementById('media-upload').addEventListener('change', function (e) {
-    var file = e.target.files[0];
-    if (!file) { return; }
-    var form = new FormData(); form.append('file', file);
-    var msg = document.getElementById('media-msg'); msg.textContent = t.uploading;
-    fetch(cfg.urls.upload, {method: 'POST', body: form, credentials: 'same-origin', headers: {'X-CSRFToken': csrf}})
-      .then(function (r) { return r.json(); }).then(function (data) {
-        msg.textContent = (data.errors || []).join('；');
-        e.target.value = '';
-        loadMedia();
-      }).catch(function () { msg.textContent = t.failed; });
-  });
 
   // -- page settings, save and publish ---------------------------------------------------------
   var titleInput = document.getElementById('page-title');
