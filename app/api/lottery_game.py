@@ -1,6 +1,7 @@
 """抽奖游戏 endpoints of the shop API: an activity's info (its prizes without their
 probabilities, the member's chances and points) and 抽奖 (one draw) for a logged-in member.
-The H5 demo page (app/templates/lottery_game/h5.html) plays every game type with these two."""
+The shop's game pages play every game type with these two; the back office's H5 预览
+(app/templates/lottery_game/h5.html) only simulates draws and never calls them."""
 from flask import g, jsonify
 from flask_babel import gettext as _
 

@@ -147,7 +147,7 @@ def check_batch(values):
 
 BATCH_FIELDS = ("name", "kind", "discount_type", "value", "threshold", "code_prefix", "code",
                 "quantity", "validity_type", "valid_from", "valid_to", "valid_days", "scope",
-                "per_member_limit", "gift_kind")
+                "per_member_limit", "gift_kind", "shop_id")
 
 
 def _code_taken(session, code, batch_id=None):
@@ -170,6 +170,9 @@ def save_batch(session, values, batch=None, products=(), categories=()):
     code = (values.get("code") or "").strip().upper() if values.get("kind") == "reusable" else None
     if not errors and code and _code_taken(session, code, batch.id if batch else None):
         errors["code"] = N_("该优惠码已被其他优惠券使用")
+    if not errors and values.get("shop_id") is not None \
+            and own_shop(session, values["shop_id"]) is None:
+        errors["shop_id"] = N_("所选商城不存在")
     if errors:
         field, message = next(iter(errors.items()))
         raise CouponError(message, code="invalid", field=field)
@@ -415,24 +418,28 @@ def bind_code(session, member, code, now=None):
     return _claim_slot(session, batch, member, row)
 
 
-def coupon_for_code(session, member, code, now=None):
+def coupon_for_code(session, member, code, now=None, shop=None):
     """下单时手动输入的优惠码: the member coupon an order will redeem, in the caller's
     transaction (so the order's rollback also undoes the binding):
     - a 复用券 code binds one more use for the member (``bind_code``);
     - a 普通券 code the member already holds is that coupon;
     - a 普通券 code not given out yet is taken from its batch for the member (``take_code``:
       the conditional UPDATE on ``remaining`` plus a ledger row, within 每人限领).
-    No such code here, including another merchant's code: "优惠券不存在"."""
+    No such code here, including another merchant's code: "优惠券不存在". With ``shop`` (the
+    order's), a code of a batch limited to another shop is refused before anything is
+    bound or taken ("该优惠券仅限在 <shop> 使用")."""
     now = now or china_now()
     code = (code or "").strip().upper()
     if not code:
         raise CouponError(N_("请输入优惠码"), code="no_code", field="coupon_code")
     if len(code) > 32:
         raise CouponError(N_("优惠券不存在"), code="not_found", status=404, field="coupon_code")
-    reusable = session.execute(select(CouponBatch.id).where(
+    reusable_batch = session.execute(select(CouponBatch).where(
         func.upper(CouponBatch.code) == code, CouponBatch.kind == "reusable",
         CouponBatch.status != "deleted")).scalar()
+    reusable = reusable_batch.id if reusable_batch is not None else None
     if reusable is not None:
+        _refuse_other_shop(reusable_batch, shop)
         bound = session.execute(select(MemberCoupon).where(
             MemberCoupon.batch_id == reusable, MemberCoupon.member_id == member.id,
             MemberCoupon.status == "unused").order_by(MemberCoupon.id)).scalars().first()
@@ -446,6 +453,7 @@ def coupon_for_code(session, member, code, now=None):
     row = session.execute(select(CouponCode).where(CouponCode.code == code)).scalar()
     if row is None or row.batch.status == "deleted":
         raise CouponError(N_("优惠券不存在"), code="not_found", status=404, field="coupon_code")
+    _refuse_other_shop(row.batch, shop)
     held = session.execute(select(MemberCoupon).where(MemberCoupon.code_id == row.id)).scalar()
     if held is not None:
         if held.member_id != member.id:
@@ -453,6 +461,13 @@ def coupon_for_code(session, member, code, now=None):
                               field="coupon_code")
         return held  # its usability (已使用, 已过期...) is checked by quote and redeem
     return take_code(session, row, member, now)
+
+
+def _refuse_other_shop(batch, shop):
+    problem = shop_refusal(batch, shop)
+    if problem is not None:
+        problem.field = "coupon_code"
+        raise problem
 
 
 def take_code(session, code_row, member, now=None):
@@ -688,3 +703,5 @@ def ledger_sum(session, batch_id):
 
 
 from app.services.coupon_quote import quote  # noqa: E402,F401  (re-exported for orders)
+from app.services.coupon_shop import (own_shop, rescope_untouched,  # noqa: E402,F401
+                                      shop_refusal)

@@ -120,6 +120,14 @@ def save_campaign(session, values, measures_beauty, campaign=None):
     errors = check_campaign(values, measures_beauty)
     if errors:
         return None, errors
+    if campaign is not None and campaign.shop_id != values["shop"].id:
+        # 指定商城 changed: the tier batches follow while none of their coupons was given
+        # out; a coupon already given keeps its shop, so then the change is refused.
+        try:
+            coupons.rescope_untouched(session, [t.batch_id for t in campaign.tiers],
+                                      values["shop"].id)
+        except coupons.CouponError as exc:
+            return None, {"shop_id": exc.args[0]}
     if campaign is None:
         campaign = FaceCampaign()
         session.add(campaign)
@@ -193,8 +201,9 @@ def _band(tier, values):
 
 
 def add_tier(session, campaign, values, now=None):
-    """"+" 一档优惠券: a real 普通券 batch (no threshold, valid in the chosen window) is
-    created and published through the coupon module, and the tier points at it."""
+    """"+" 一档优惠券: a real 普通券 batch (no threshold, valid in the chosen window, 适用商城
+    = the campaign's shop) is created and published through the coupon module, and the
+    tier points at it."""
     now = now or china_now()
     errors = check_tier(values, now)
     if errors:
@@ -208,7 +217,7 @@ def add_tier(session, campaign, values, now=None):
         "discount_type": "cash", "value": amount, "threshold": Decimal("0"),
         "code_prefix": "FACE", "quantity": values["quantity"], "validity_type": "range",
         "valid_from": values["valid_from"], "valid_to": values["valid_to"], "scope": "all",
-        "per_member_limit": 0, "gift_kind": "none"})
+        "per_member_limit": 0, "gift_kind": "none", "shop_id": campaign.shop_id})
     coupons.publish(session, batch, now=now)
     tier = FaceCouponTier(campaign_id=campaign.id, batch_id=batch.id, amount=amount,
                           quantity=values["quantity"], valid_from=values["valid_from"],

@@ -10,6 +10,10 @@ merchant's pool, in the same savepoint, so a second counter that is short undoes
 and the draw falls to the next smaller prize. ``_record`` writes the draw row, the points
 cost and a points prize through the points ledger (``change_points``), all in the caller's
 transaction. Nothing is read, subtracted in Python and written back.
+
+``preview_draw`` is the back office's H5 预览: the engine's pick and fallback order over the
+current counters, read only. A coupon prize's coupon is recorded with source and ledger
+kind ``lottery`` (抽奖游戏).
 """
 import importlib.util
 import secrets
@@ -30,6 +34,7 @@ from app.services.lottery import Limits, Tier
 from app.services.member import LoyaltyError
 
 ACTIVITY_KIND = "game"
+COUPON_SOURCE = "lottery"  # member_coupon.source and coupon_ledger.kind: 抽奖游戏
 NAME_MIN, NAME_MAX = 2, 20
 PRIZE_NAME_MAX = 20
 RULES_MAX = 1000
@@ -278,8 +283,10 @@ def play(session, *, game, member, now, rng=None):
                             if prize.coupon_batch_id else None
                         if batch is None:
                             raise _Undo()
-                        won_with["coupon"] = coupons.issue(session, batch, [(member, 1)],
-                                                           now=now)[0]
+                        # source and ledger kind "lottery" (抽奖游戏), not 商家派发
+                        won_with["coupon"] = coupons.grant_plugin_coupon(
+                            session, batch, member, COUPON_SOURCE, f"game:{draw_no}:coupon",
+                            ref=f"game:{draw_no}", now=now)
                     except coupons.CouponError:
                         raise _Undo() from None
                 elif prize.kind == "red_packet":
@@ -343,6 +350,50 @@ def play(session, *, game, member, now, rng=None):
     return won_with["row"]
 
 
+def _affordable(session, prize, now):
+    """Whether ``prize`` could be paid now (a read of the current counters; the real draw
+    decides by its conditional UPDATEs)."""
+    if prize.kind == "thanks":
+        return True
+    table = LotteryGamePrize.__table__
+    remaining = session.execute(select(table.c.remaining).where(
+        table.c.id == prize.id, table.c.merchant_id == prize.merchant_id)).scalar()
+    if not remaining or remaining < 1:
+        return False
+    if prize.kind == "coupon":
+        batch = session.get(CouponBatch, prize.coupon_batch_id) \
+            if prize.coupon_batch_id else None
+        return batch is not None and batch.kind == "normal" and \
+            batch.status == "published" and (batch.remaining or 0) >= 1 and \
+            not coupons._expired(batch, now)  # grant_plugin_coupon's own refusal
+    if prize.kind == "red_packet":
+        if not red_packets_available():
+            return False
+        from app.models.red_packet import RedPacketPool
+
+        balance = session.execute(select(RedPacketPool.balance).where(
+            RedPacketPool.merchant_id == prize.merchant_id)).scalar()  # no row: nothing
+        return balance is not None and Decimal(balance) >= Decimal(prize.amount or 0)
+    return True
+
+
+def preview_draw(session, game, now, rng=None):
+    """商家预览 (H5 预览): what a draw would give now: the engine picks a tier with the real
+    probabilities, then walks down the same fallback order while the prize's current stock
+    (and its coupon batch or the red-packet pool) cannot pay it. Returns ``(prize or None,
+    drawn prize or None)``. Reads only: no draw row, no chance counter, no stock, points,
+    coupon or money moves, whatever the window, status or member."""
+    prizes = {p.id: p for p in game.prizes}
+    tiers = tiers_of(game)
+    drawn = lottery.pick(tiers, rng)
+    if drawn is None:
+        return None, None
+    for tier in lottery.fallback_order(tiers, drawn):
+        if _affordable(session, prizes[tier.id], now):
+            return prizes[tier.id], prizes[drawn.id]
+    return None, prizes[drawn.id]
+
+
 def chances_left(session, game, member, now):
     """{"today": n or None, "total": n or None} (None: 不限)."""
     today = total = None
@@ -381,6 +432,13 @@ def _already(redeemed_at, redeemed_by_name):
                      code="already_redeemed", status=409, field="code",
                      at=redeemed_at.strftime("%Y-%m-%d %H:%M:%S"),
                      who=redeemed_by_name or "-")
+
+
+def check_redeemable(row):
+    """Raises "该奖品已核销" (when, by whom) for a gift already redeemed: the previews' check;
+    ``redeem_gift``'s conditional UPDATE is what decides."""
+    if row.redeemed_at is not None:
+        raise _already(row.redeemed_at, row.redeemed_by_name)
 
 
 def redeem_gift(session, *, staff_id, staff_name, now, code=None, draw_id=None):

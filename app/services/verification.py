@@ -1,5 +1,7 @@
 """到店核销: find a pickup order by its code, confirm it exactly once, and the statistics of
-the first guide's 核销端 (totals, today, per day of a month, per staff).
+the first guide's 核销端 (totals, today, per day of a month, per staff). The desk also takes
+抽奖游戏 gift codes (``find_code``); those are redeemed by ``lottery_game.redeem_gift`` and
+have no verification record (their record is the draw row's 核销 columns).
 
 "Exactly once" holds under concurrency on every database: the order row is locked first
 (FOR UPDATE, so the second confirmer waits and then sees the first one's record), the
@@ -48,6 +50,32 @@ def find_order(session, code):
     if order is None:
         raise FulfilmentError(N_("订单不存在"), code="not_found", status=404, field="code")
     return order
+
+
+def find_code(session, code):
+    """What a code typed or scanned at the 核销台 is, within the current merchant (the
+    tenant guard filters both lookups): ``("order", Order)`` for a pickup order's
+    verification code, else ``("gift", LotteryGameDraw)`` for a 抽奖游戏 physical prize's
+    核销码 (app/services/lottery_game.py), else "核销码不存在" — another merchant's codes
+    of either kind included. Order codes are looked up first (12 digits); a gift code uses
+    the games' alphabet and is matched case-insensitively."""
+    from app.services import lottery_game as games
+
+    code = normalise_code(code)
+    if not code:
+        raise FulfilmentError(N_("请输入核销码"), code="no_code", field="code")
+    if CODE_RE.match(code):
+        order = session.execute(select(Order).where(Order.verification_code == code)).scalar()
+        if order is not None:
+            return "order", order
+    gift_code = games.normalise_code(code)
+    if len(gift_code) == games.CODE_LENGTH:
+        try:
+            return "gift", games.find_gift(session, code=gift_code)
+        except games.GameError as exc:
+            if exc.code != "not_found":
+                raise
+    raise FulfilmentError(N_("核销码不存在"), code="not_found", status=404, field="code")
 
 
 def record_of(session, order_id, latest=False):

@@ -1,8 +1,9 @@
 """抽奖游戏 (插件管理): activities (大转盘, 刮刮卡, 砸金蛋, 拆宝箱) with their prizes and each
-prize's effective probability, the H5 demo page that plays a game through the shop API,
+prize's effective probability, the H5 预览 (the game's phone page, whose draws are simulated
+and award nothing),
 the prize records (中奖记录, searchable and exportable, with a 核销 button on physical
 prizes) and 奖品核销 by code. Rules live in app/services/lottery_game.py."""
-from flask import flash, g, redirect, request, url_for
+from flask import flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -19,9 +20,7 @@ from app.models.base import china_now
 from app.models.lottery_game import (GAME_STATUS, GAME_TYPES, PRIZE_KINDS, LotteryGame,
                                      LotteryGameDraw, LotteryGamePrize)
 from app.models.marketing import CouponBatch
-from app.models.member import Member
 from app.services import lottery_game as service
-from app.services.member import issue_member_token
 from app.views import add
 from app.views.marketing_forms import dt_value, parse_datetime, parse_int
 
@@ -220,26 +219,54 @@ class LotteryGameView(TenantModelView):
         flash(_("已删除奖品“%(name)s”（已有的中奖记录保留）", name=name), "success")
         return redirect(url_for("LotteryGameView.prizes", pk=game.id))
 
-    # -- H5 demo -----------------------------------------------------------------------
+    # -- H5 预览 (a simulation) -----------------------------------------------------------
     @expose("/h5/<pk>", methods=["GET"])
     @has_access
     def h5(self, pk):
-        """The phone page of the game, played through the shop API as a member the
-        merchant chooses by phone (a test account: their chances and points are used)."""
+        """The phone page of the game with its animation, for the merchant to try: draws
+        are simulated (``h5_draw``) and award nothing. Shoppers play through the shop API."""
         game = self.get_visible(pk)
-        phone = (request.args.get("phone") or "").strip()[:20]
-        member, token, error = None, None, None
-        if phone:
-            member = db.session.execute(select(Member).where(Member.phone == phone)).scalar()
-            if member is None:
-                error = _("没有手机号为 %(phone)s 的会员", phone=phone)
-            elif member.status == "blacklist":
-                error = _("该会员已被加入黑名单")
-            else:
-                token = issue_member_token(member)
-        return self.render_template("lottery_game/h5.html", game=game, member=member,
-                                    token=token, error=error, phone=phone,
-                                    api_base=url_for("api_v1.game_info", game_id=game.id))
+        now = china_now()
+        open_now = game.status == "active" and game.starts_at <= now < game.ends_at
+        prizes = [{"id": p.id, "name": p.name, "kind": p.kind} for p in game.prizes]
+        return self.render_template("lottery_game/h5.html", game=game, prizes=prizes,
+                                    open_now=open_now,
+                                    draw_url=url_for("LotteryGameView.h5_draw", pk=game.id))
+
+    @expose("/h5/<pk>/draw", methods=["POST"])
+    @has_access
+    @permission_name("h5")
+    def h5_draw(self, pk):
+        """商家预览抽奖: the engine picks with the real probabilities and current stock;
+        nothing is written (no draw row, chance, stock, coupon, points or red packet)."""
+        game = self.get_visible(pk)
+        prize, _drawn = service.preview_draw(db.session, game, china_now())
+        if prize is None:
+            result, message = "none", _("很遗憾，未中奖")
+        elif prize.kind == "thanks":
+            result, message = "thanks", prize.name
+        else:
+            result, message = "won", _("恭喜您获得：%(name)s", name=prize.name)
+        return jsonify(
+            preview=True, result=result, won=result == "won", message=message,
+            prize={"id": prize.id, "name": prize.name, "kind": prize.kind}
+            if prize is not None else None,
+            note=_("预览结果，未实际发放") if result == "won" else "")
+
+
+def redeem_gift_as(user, *, code=None, draw_id=None):
+    """核销 a physical prize under the audit log (奖品记录, 奖品核销 and the 核销台 share it):
+    ``(row, None)``, or ``(None, GameError)`` after a rollback."""
+    try:
+        with audit_action(_("核销奖品")):
+            done = service.redeem_gift(db.session, code=code, draw_id=draw_id,
+                                       staff_id=user.id, staff_name=user.display_name,
+                                       now=china_now())
+            db.session.commit()
+    except service.GameError as exc:
+        db.session.rollback()
+        return None, exc
+    return done, None
 
 
 def _draw_ops(row):
@@ -286,15 +313,9 @@ class LotteryGameDrawView(TenantModelView):
     def redeem(self, pk):
         """核销 a physical prize from its record."""
         row = self.get_visible(pk)
-        user = g.user
-        try:
-            with audit_action(_("核销奖品")):
-                service.redeem_gift(db.session, draw_id=row.id, staff_id=user.id,
-                                    staff_name=user.display_name, now=china_now())
-                db.session.commit()
-        except service.GameError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
+        _done, error = redeem_gift_as(g.user, draw_id=row.id)
+        if error is not None:
+            flash(str(error), "danger")
         else:
             flash(_("核销成功：%(prize)s（%(member)s）", prize=row.prize_name,
                     member=row.member_nickname or row.member_phone or ""), "success")
@@ -320,14 +341,8 @@ class LotteryGiftRedeemView(BaseView):
         code, error, done, row, status = "", None, None, None, 200
         if request.method == "POST":
             code = service.normalise_code(form_text("code", 64))
-            user = g.user
-            try:
-                with audit_action(_("核销奖品")):
-                    done = service.redeem_gift(db.session, code=code, staff_id=user.id,
-                                               staff_name=user.display_name, now=china_now())
-                    db.session.commit()
-            except service.GameError as exc:
-                db.session.rollback()
+            done, exc = redeem_gift_as(g.user, code=code)
+            if exc is not None:
                 error, status = str(exc), exc.status
                 if exc.code == "already_redeemed":
                     row = service.find_gift(db.session, code=code)

@@ -3,8 +3,11 @@
 The desk scans the order's QR code with the device camera (the browser's BarcodeDetector,
 else the vendored jsQR; a typed code always works), previews the order and confirms it
 once: app/services/verification.py makes a second confirmation — even at the same moment —
-answer "该订单已核销" with when and by whom. Staff (分管理员) see only their own records and
-statistics; the owner sees everyone's, with a per-staff table.
+answer "该订单已核销" with when and by whom. It also takes a 抽奖游戏 gift's 核销码: the
+preview shows the prize and confirming redeems it once (app/services/lottery_game.py,
+"该奖品已核销" with when and by whom); orders' 核销记录 are not involved. Staff (分管理员)
+see only their own records and statistics; the owner sees everyone's, with a per-staff
+table.
 """
 import os
 
@@ -21,10 +24,12 @@ from app.extensions import db
 from app.models.base import china_now
 from app.models.fulfilment import VerificationRecord
 from app.models.order import DELIVERY_METHODS, PAYMENT_METHODS, OrderItem
+from app.services import lottery_game as games
 from app.services import verification as service
 from app.services.errors import BusinessError
 from app.services.fulfilment import status_text
 from app.views import add
+from app.views.lottery_game import redeem_gift_as
 from app.views.member_base import IndexedInterface
 
 JSQR = "vendor/jsqr/jsQR.js"
@@ -43,7 +48,8 @@ class VerificationDeskView(BaseView):
     base_permissions = ["can_verify", "can_stats"]
     permission_labels = {"can_verify": _l("核销"), "can_stats": _l("核销统计")}
 
-    def _render(self, code="", order=None, error=None, record=None, status=200):
+    def _render(self, code="", order=None, error=None, record=None, status=200, gift=None,
+                gift_done=None):
         items = []
         if order is not None:
             items = db.session.execute(select(OrderItem).where(
@@ -51,7 +57,7 @@ class VerificationDeskView(BaseView):
         static = current_app.static_folder
         return self.render_template(
             "fulfilment/verify_desk.html", title=_("核销台"), code=code, order=order,
-            items=items, error=error, record=record,
+            items=items, error=error, record=record, gift=gift, gift_done=gift_done,
             jsqr_url=url_for("static", filename=JSQR)
             if os.path.isfile(os.path.join(static, JSQR)) else None,
             order_status=status_text(order.status) if order is not None else "",
@@ -72,7 +78,10 @@ class VerificationDeskView(BaseView):
     def _preview(self, code):
         order = None
         try:
-            order = service.find_order(db.session, code)
+            kind, found = service.find_code(db.session, code)
+            if kind == "gift":
+                return self._preview_gift(code, found)
+            order = found
             service.check_verifiable(db.session, order)
         except service.AlreadyVerified as exc:
             return self._render(code, order, str(exc), status=409)
@@ -81,6 +90,15 @@ class VerificationDeskView(BaseView):
             return self._render(code, order if exc.code != "no_code" else None, str(exc),
                                 status=exc.status)
         return self._render(code, order)
+
+    def _preview_gift(self, code, gift):
+        """A 抽奖游戏 physical prize: game, prize, member, won at; 已核销 says when and who."""
+        code = gift.code or code  # as printed on the winner's phone (upper case)
+        try:
+            games.check_redeemable(gift)
+        except games.GameError as exc:
+            return self._render(code, error=str(exc), gift=gift, status=exc.status)
+        return self._render(code, gift=gift)
 
     @expose("/preview", methods=["POST"])
     @has_access
@@ -98,6 +116,12 @@ class VerificationDeskView(BaseView):
         code = service.normalise_code(form_text("code", 64))
         user = g.user
         try:
+            kind, gift = service.find_code(db.session, code)
+        except BusinessError as exc:
+            return self._render(code, error=str(exc), status=exc.status)
+        if kind == "gift":
+            return self._confirm_gift(code, gift, user)
+        try:
             with audit_action(_("到店核销")):
                 record = service.verify(db.session, code=code, staff_id=user.id,
                                         staff_name=user.display_name)
@@ -109,6 +133,17 @@ class VerificationDeskView(BaseView):
                 order = service.find_order(db.session, code)
             return self._render(code, order, str(exc), status=exc.status)
         return self._render("", None, record=record)
+
+    def _confirm_gift(self, code, gift, user):
+        """确认核销奖品: once only (``redeem_gift``'s conditional UPDATE)."""
+        draw_id = gift.id
+        done, exc = redeem_gift_as(user, draw_id=draw_id)
+        if exc is not None:
+            gift = None
+            if exc.code == "already_redeemed":
+                gift = games.find_gift(db.session, draw_id=draw_id)
+            return self._render(code, error=str(exc), gift=gift, status=exc.status)
+        return self._render("", gift_done=done)
 
     @expose("/stats")
     @has_access

@@ -1,7 +1,6 @@
-"""抽奖游戏 H5 demo page at phone width in a real browser: the owner opens a 大转盘 as a test
-member, spins it, and the page shows the outcome the shop API decided (a physical prize
-with its 核销 code, the same code as the draw record); then a 砸金蛋 shows 未中奖 when
-its only prize is gone."""
+"""抽奖游戏 H5 预览 at phone width in a real browser: the owner opens a 大转盘, spins it, and
+the page shows the simulated outcome (the engine's pick with the current stock) while no
+draw record is written and no stock moves; a 砸金蛋 breaks and shows 谢谢参与."""
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -73,44 +72,60 @@ def _owner_password(live_server):
     return "Owner@2026e2e"
 
 
-def test_wheel_shows_the_api_outcome_at_phone_width(live_server, page, screenshot):
+def _remaining(app, mid, game_id):
+    from app.extensions import db
+    from app.models.lottery_game import LotteryGamePrize
+    from app.tenancy import tenant_scope
+
+    with app.app_context(), tenant_scope(mid):
+        result = [p.remaining for p in db.session.query(LotteryGamePrize).filter_by(
+            game_id=game_id).order_by(LotteryGamePrize.id)]
+        db.session.remove()
+    return result
+
+
+def test_wheel_preview_simulates_at_phone_width(live_server, page, screenshot):
     from playwright.sync_api import expect
 
-    mid, game_id, phone = _setup(live_server.app, "wheel", [
+    mid, game_id, _phone = _setup(live_server.app, "wheel", [
         dict(name="保温杯", kind="gift", probability="100", stock=1, amount=Decimal("59"))])
     page.set_viewport_size(PHONE)
     _login(page, live_server)
-    page.goto(live_server(f"/lotterygameview/h5/{game_id}?phone={phone}"))
+    page.goto(live_server(f"/lotterygameview/h5/{game_id}"))
     expect(page.locator("#md-h5")).to_have_attribute("data-ready", "1")
     expect(page.locator(".wheel-label").first).to_have_text("保温杯")
+    expect(page.locator("#md-preview-note")).to_contain_text("预览模式")
+    expect(page.locator("#md-preview-note")).to_contain_text("不发放任何奖品")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot("wheel")
     page.get_by_role("button", name="开始抽奖").click()
     expect(page.locator("#md-result")).to_contain_text("恭喜您获得：保温杯", timeout=15_000)
-    [(result, prize, code)] = _draws(live_server.app, mid, game_id)
-    assert (result, prize) == ("won", "保温杯") and code
-    expect(page.locator("#md-code")).to_contain_text(code)
-    # the wheel stopped with the pointer on the prize's segment
+    expect(page.locator("#md-result")).to_contain_text("预览结果，未实际发放")
+    # the wheel turned to the outcome
     angle = page.evaluate("getComputedStyle(document.getElementById('md-wheel')).transform")
     assert angle != "none"
     screenshot("won")
-    # the only prize is gone: the next spin is 未中奖, shown as the API says
+    # a simulation: no draw record, and the only prize is still in stock, so it wins again
+    assert _draws(live_server.app, mid, game_id) == []
+    assert _remaining(live_server.app, mid, game_id) == [1]
     page.get_by_role("button", name="开始抽奖").click()
-    expect(page.locator("#md-result")).to_contain_text("很遗憾，未中奖", timeout=15_000)
-    assert sorted(r for r, _p, _c in _draws(live_server.app, mid, game_id)) == ["none", "won"]
+    expect(page.locator("#md-result")).to_contain_text("抽奖中")
+    expect(page.locator("#md-result")).to_contain_text("恭喜您获得：保温杯", timeout=15_000)
+    assert _draws(live_server.app, mid, game_id) == []
+    assert _remaining(live_server.app, mid, game_id) == [1]
 
 
-def test_golden_egg_breaks_and_shows_the_outcome(live_server, page, screenshot):
+def test_golden_egg_preview_breaks_and_shows_the_outcome(live_server, page, screenshot):
     from playwright.sync_api import expect
 
-    mid, game_id, phone = _setup(live_server.app, "golden_egg", [
+    mid, game_id, _phone = _setup(live_server.app, "golden_egg", [
         dict(name="谢谢参与", kind="thanks", probability="100")])
     page.set_viewport_size(PHONE)
     _login(page, live_server)
-    page.goto(live_server(f"/lotterygameview/h5/{game_id}?phone={phone}"))
+    page.goto(live_server(f"/lotterygameview/h5/{game_id}"))
     expect(page.locator("#md-h5")).to_have_attribute("data-ready", "1")
     page.get_by_role("button", name="金蛋 2").click()
     expect(page.locator("#md-result")).to_contain_text("谢谢参与")
     expect(page.locator(".egg.broken")).to_have_count(1)
     screenshot("egg")
-    assert _draws(live_server.app, mid, game_id) == [("thanks", "谢谢参与", None)]
+    assert _draws(live_server.app, mid, game_id) == []

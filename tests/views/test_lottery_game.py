@@ -3,6 +3,7 @@ probabilities on the admin page, draws through the shop API (points cost, points
 physical-gift prizes, fallback when a prize or its coupon batch runs out), refused draws
 (window, limit, blacklist, points) that move nothing, 中奖记录 export, and 核销 of a physical
 prize exactly once (by code and by the record's button)."""
+import json
 import random
 import uuid
 from datetime import timedelta
@@ -50,7 +51,8 @@ def world(app):
 
         def member(self, key="a", points_=0, **fields):
             with app.app_context(), tenant_scope(self.mid[key]):
-                m = members.create_member(db.session, nickname="抽奖会员", phone=_phone(),
+                phone = fields.pop("phone", None) or _phone()
+                m = members.create_member(db.session, nickname="抽奖会员", phone=phone,
                                           **fields)
                 db.session.flush()
                 if points_:
@@ -84,6 +86,10 @@ def world(app):
                 for name, value in where.items():
                     query = query.where(getattr(model, name) == value)
                 return db.session.execute(query).scalar()
+
+        def rows(self, statement, key="a"):
+            with app.app_context(), tenant_scope(self.mid[key]):
+                return [tuple(row) for row in db.session.execute(statement).all()]
 
         def scalar(self, statement, key="a"):
             with app.app_context(), tenant_scope(self.mid[key]):
@@ -255,7 +261,8 @@ def test_points_cost_and_points_prize_go_through_the_ledger(app, world):
 
 def test_coupon_prize_issues_a_coupon_and_falls_back_when_the_batch_is_empty(app, world):
     from app.models.lottery_game import LotteryGameDraw, LotteryGamePrize
-    from app.models.marketing import CouponBatch, MemberCoupon
+    from app.models.marketing import (MEMBER_COUPON_SOURCES, CouponBatch, CouponLedger,
+                                      MemberCoupon)
 
     batch_id = world.batch(1, value="20")
     game_id = world.game(prizes=[
@@ -268,6 +275,12 @@ def test_coupon_prize_issues_a_coupon_and_falls_back_when_the_batch_is_empty(app
     assert first["won"] is True and first["prize"]["kind"] == "coupon"
     coupon = world.get(MemberCoupon, first["member_coupon_id"])
     assert coupon.member_id == member_id and coupon.batch_id == batch_id
+    # recorded as won in a 抽奖游戏 (not 商家派发), in the member coupon and the coupon ledger
+    assert coupon.source == "lottery"
+    assert dict(MEMBER_COUPON_SOURCES)[coupon.source] == "抽奖游戏"
+    assert world.scalar(select(CouponLedger.kind).where(
+        CouponLedger.batch_id == batch_id, CouponLedger.member_id == member_id,
+        CouponLedger.ref == f"game:{first['draw_no']}")) == "lottery"
     assert world.get(CouponBatch, batch_id).remaining == 0
     # the batch is empty: the prize's stock UPDATE is undone and the draw falls to 谢谢参与
     second = _draw(client, game_id, token).get_json()
@@ -444,20 +457,110 @@ def test_prize_records_are_searchable_and_exportable(app, login_as, world):
         "/lotterygamedrawview/list/").get_data(as_text=True)
 
 
-def test_h5_page_plays_as_the_chosen_member(app, login_as, world):
-    from app.models.member import Member
+_PREVIEW_PHONES = iter(range(10_000))
 
-    game_id = world.game(game_type="scratch_card", prizes=[
-        dict(name="积分", kind="points", probability="100", stock=5, points=1)])
-    member_id, _token = world.member()
-    phone = world.get(Member, member_id).phone
+
+def _preview_phone():
+    """Phones of the H5 预览 fixtures: the 1375500xxxx range only."""
+    return f"1375500{next(_PREVIEW_PHONES):04d}"
+
+
+def _preview_counts(world, game_id, batch_id):
+    """Every table a real draw writes, and each counter it moves."""
+    from app.models.lottery import LotteryChance
+    from app.models.lottery_game import LotteryGameDraw, LotteryGamePrize
+    from app.models.marketing import CouponBatch, CouponLedger, MemberCoupon
+    from app.models.member import Member, PointsLedger
+    from app.models.red_packet import RedPacketPayout, RedPacketPoolLedger
+
+    stock = select(LotteryGamePrize.id, LotteryGamePrize.remaining).where(
+        LotteryGamePrize.game_id == game_id).order_by(LotteryGamePrize.id)
+    return {
+        "draws": world.count(LotteryGameDraw),
+        "chances": world.count(LotteryChance),
+        "member_coupons": world.count(MemberCoupon),
+        "coupon_ledger": world.count(CouponLedger),
+        "points_ledger": world.count(PointsLedger),
+        "payouts": world.count(RedPacketPayout),
+        "pool_ledger": world.count(RedPacketPoolLedger),
+        "stock": world.rows(stock),
+        "batch_remaining": world.get(CouponBatch, batch_id).remaining,
+        "points": world.scalar(select(func.coalesce(func.sum(Member.points), 0))),
+    }
+
+
+def test_h5_preview_draws_write_nothing(app, login_as, world):
+    """The merchant's H5 预览 draws through the engine (real probabilities, current stock)
+    but no draw row, chance, stock, coupon, points or red packet moves."""
+    from app.models.lottery_game import LotteryGameDraw
+
+    batch_id = world.batch(5, value="20")
+    game_id = world.game(per_day=1, total=1, points_cost=10, prizes=[
+        dict(name="预览券", kind="coupon", probability="30", stock=3, coupon_batch_id=batch_id),
+        dict(name="预览积分", kind="points", probability="25", stock=3, points=50),
+        dict(name="预览礼品", kind="gift", probability="25", stock=3, amount=Decimal("59"))])
+    world.member(points_=100, phone=_preview_phone())  # a member who could really draw
+    before = _preview_counts(world, game_id, batch_id)
     client = login_as("owner_a")
-    html = client.get(f"/lotterygameview/h5/{game_id}").get_data(as_text=True)
-    assert "md-scratch-canvas" in html and "试玩会员手机号" in html and "md-member" not in html
-    html = client.get(f"/lotterygameview/h5/{game_id}?phone={phone}").get_data(as_text=True)
-    assert f"/api/v1/games/{game_id}" in html and "抽奖会员" in html
-    html = client.get(f"/lotterygameview/h5/{game_id}?phone=13000000000").get_data(as_text=True)
-    assert "没有手机号为 13000000000 的会员" in html
+    token = client.csrf("/lottery-gift/")
+    seen = set()
+    for _ in range(80):
+        response = client.post(f"/lotterygameview/h5/{game_id}/draw",
+                               headers={"X-CSRFToken": token})
+        assert response.status_code == 200
+        body = response.get_json()
+        assert body["preview"] is True
+        seen.add(body["prize"]["name"] if body["prize"] else None)
+        if body["won"]:
+            assert body["message"] == f"恭喜您获得：{body['prize']['name']}"
+            assert body["note"] == "预览结果，未实际发放"
+        else:
+            assert body["result"] == "none" and body["message"] == "很遗憾，未中奖"
+    # the engine's probabilities: every prize and 未中奖 (20 %) turn up in 80 simulated draws
+    assert seen == {"预览券", "预览积分", "预览礼品", None}
+    assert _preview_counts(world, game_id, batch_id) == before
+    assert world.count(LotteryGameDraw, game_id=game_id) == 0
+    # without the CSRF token it is refused and still writes nothing
+    assert client.post(f"/lotterygameview/h5/{game_id}/draw").status_code == 400
+    # another merchant cannot preview this game
+    other = login_as("owner_b")
+    assert other.get(f"/lotterygameview/h5/{game_id}").status_code == 404
+    assert other.post(f"/lotterygameview/h5/{game_id}/draw", headers={
+        "X-CSRFToken": other.csrf("/lottery-gift/")}).status_code == 404
+    assert _preview_counts(world, game_id, batch_id) == before
+
+
+def test_h5_preview_follows_the_current_stock(app, login_as, world):
+    """A prize whose stock is gone (or whose coupon batch is empty) is never the preview's
+    outcome: the draw falls to the next smaller prize, as the real draw would."""
+    batch_id = world.batch(1, value="50")
+    game_id = world.game(prizes=[
+        dict(name="大奖", kind="gift", probability="60", stock=0, amount=Decimal("99")),
+        dict(name="空券", kind="coupon", probability="40", stock=5, coupon_batch_id=batch_id),
+        dict(name="谢谢参与", kind="thanks", probability="0")])
+    _member_id, token = world.member(phone=_preview_phone())
+    first = _draw(app.test_client(), game_id, token).get_json()  # takes the batch's only coupon
+    assert first["prize"]["name"] == "空券"
+    client = login_as("owner_a")
+    csrf = client.csrf("/lottery-gift/")
+    names = {client.post(f"/lotterygameview/h5/{game_id}/draw",
+                         headers={"X-CSRFToken": csrf}).get_json()["message"]
+             for _ in range(15)}
+    assert names == {"谢谢参与"}
+
+
+@pytest.mark.parametrize("game_type,marker", [
+    ("wheel", 'id="md-wheel"'), ("scratch_card", 'id="md-scratch-canvas"'),
+    ("golden_egg", 'class="egg"'), ("treasure_box", 'class="box"')])
+def test_h5_preview_page_renders_each_game_type(login_as, world, game_type, marker):
+    game_id = world.game(game_type=game_type, status="paused", prizes=[
+        dict(name="页面积分", kind="points", probability="50", stock=5, points=1)])
+    html = login_as("owner_a").get(f"/lotterygameview/h5/{game_id}").get_data(as_text=True)
+    assert marker in html and json.dumps("页面积分") in html  # the prizes, as JSON for the JS
+    assert "预览模式" in html and "不发放任何奖品" in html
+    assert f"/lotterygameview/h5/{game_id}/draw" in html
+    assert "/api/v1/games" not in html and "试玩会员手机号" not in html
+    assert 'id="md-h5-closed"' in html  # paused: the page says shoppers cannot draw now
 
 
 def test_draw_is_random_by_probability(app, world):
