@@ -122,25 +122,35 @@ class PickerMixin:
     @has_access
     @permission_name("list")
     def picker(self):
+        return self.picker_response(self.pickers)
+
+    def picker_response(self, pickers):
+        """The JSON of ``?field=...&q=...`` over ``pickers``. A view whose picker needs
+        another permission than list exposes its own endpoint with it and calls this (e.g.
+        派发's member picker behind 派发, ``CouponBatchView.issue_picker``)."""
         from app.extensions import db
 
-        picker = self.pickers.get(request.args.get("field", ""))
+        picker = pickers.get(request.args.get("field", ""))
         if picker is None:
             abort(404)
         rows = picker.search(db.session, request.args.get("q", ""))
         return jsonify(items=[picker.item(row) for row in rows])
 
-    def picker_url(self, field):
-        return url_for(f"{self.endpoint}.picker", field=field)
+    def picker_url(self, field, endpoint="picker"):
+        return url_for(f"{self.endpoint}.{endpoint}", field=field)
 
     def picker_chips(self, field, text):
         from app.extensions import db
 
         return self.pickers[field].resolve(db.session, text)
 
-    def picker_context(self, values):
-        """What the ``picker`` macro needs per field: {field: {url, chips, separator}}."""
-        return {field: {"url": self.picker_url(field),
-                        "chips": self.picker_chips(field, values.get(field) or ""),
+    def picker_context(self, values, pickers=None, endpoint="picker"):
+        """What the ``picker`` macro needs per field: {field: {url, chips, separator}};
+        ``pickers`` and ``endpoint`` default to the view's ``pickers`` and ``picker``."""
+        from app.extensions import db
+
+        pickers = self.pickers if pickers is None else pickers
+        return {field: {"url": self.picker_url(field, endpoint),
+                        "chips": picker.resolve(db.session, values.get(field) or ""),
                         "separator": picker.separator}
-                for field, picker in self.pickers.items()}
+                for field, picker in pickers.items()}

@@ -29,11 +29,15 @@ MEMBER_COUPON_SOURCES = [("issue", _l("商家派发")), ("claim", _l("顾客领�
                          ("code", _l("输入优惠码")), ("gift", _l("满赠券")),
                          ("register", _l("注册送券")), ("new_member", _l("新人礼包"))]
 MEMBER_COUPON_SOURCES += [("face", _l("AI 刷脸"))]
+# 抽奖游戏 coupon prizes; "lottery" (as in POINTS_SOURCES) keeps the column at String(18):
+# "lottery_game" would widen it and need a migration.
+MEMBER_COUPON_SOURCES += [("lottery", _l("抽奖游戏"))]
 MEMBER_COUPON_STATUS = [("unused", _l("未使用")), ("used", _l("已使用")),
                         ("voided", _l("已失效"))]
 COUPON_LEDGER_KINDS = [("issue", _l("派发")), ("claim", _l("领取")), ("gift", _l("赠送")),
                        ("redeem", _l("使用")), ("restore", _l("退还"))]
 COUPON_LEDGER_KINDS += [("face", _l("AI 刷脸"))]
+COUPON_LEDGER_KINDS += [("lottery", _l("抽奖游戏"))]  # fits String(15) as well
 CAMPAIGN_KINDS = [("full_reduction", _l("满减")), ("full_discount", _l("满折")),
                   ("free_shipping", _l("满免邮")), ("gift_coupon", _l("满赠券"))]
 PRODUCT_SCOPES = [("all", _l("全场商品")), ("products", _l("部分商品"))]
@@ -81,6 +85,9 @@ class CouponBatch(TenantMixin, db.Model):
     valid_to = Column(DateTime, nullable=True, info=label(_l("结束时间")))
     valid_days = Column(Integer, nullable=True, info=label(_l("领取后有效天数")))
     scope = choice_column(COUPON_SCOPES, "all", _l("适用商品"))
+    # 适用商城: one of the merchant's shops, or NULL for every shop (checked at checkout).
+    shop_id = Column(ForeignKey("shop.id"), nullable=True,
+                     info=label(_l("适用商城"), description=_l("不选表示全部商城可用")))
     per_member_limit = Column(Integer, nullable=False, default=1,
                               info=label(_l("每人限领"), description=_l("0 表示不限")))
     gift_kind = choice_column(GIFT_KINDS, "none", _l("用于"))
@@ -91,6 +98,7 @@ class CouponBatch(TenantMixin, db.Model):
                             info=label(_l("指定商品")))
     categories = relationship("ProductCategory", secondary=coupon_batch_category,
                               info=label(_l("指定分类")))
+    shop = relationship("Shop", info=label(_l("适用商城")))
     __table_args__ = (
         UniqueConstraint("merchant_id", "code", name="uq_coupon_batch_code"),
         Index("ix_coupon_batch_merchant_created", "merchant_id", "created_at"),
@@ -111,6 +119,11 @@ class CouponBatch(TenantMixin, db.Model):
         if self.discount_type == "discount":
             return _l("%(n)s折", n=f"{(Decimal(self.value) * 10).normalize():f}")
         return _l("%(n)s元", n=self.value)
+
+    @property
+    def shop_text(self):
+        """适用商城 as merchants read it: the shop's name, or 全部商城."""
+        return str(self.shop) if self.shop_id is not None and self.shop else _l("全部商城")
 
     @property
     def validity(self):
@@ -265,6 +278,10 @@ class Campaign(TenantMixin, db.Model):
     # 满免邮: provinces (short names, "新疆、西藏") where free shipping does not apply.
     excluded_provinces = Column(String(255), nullable=True, info=label(
         _l("不参与地区"), description=_l("这些省份的收货地址不享受免邮")))
+    # 满免邮: 参加活动的配送方式, codes of DELIVERY_METHODS (app/models/order.py) joined by
+    # commas ("courier,merchant_delivery"); NULL covers every method (older campaigns).
+    delivery_methods = Column(String(64), nullable=True, info=label(
+        _l("参加活动的配送方式"), description=_l("这些配送方式的订单才享受免邮")))
     status = choice_column(CAMPAIGN_STATUS, "active", _l("状态"))
     ended_at = Column(DateTime, nullable=True, info=label(_l("手动结束时间")))
     created_at = created_at_column()
@@ -298,6 +315,19 @@ class Campaign(TenantMixin, db.Model):
     @property
     def state_text(self):
         return dict(CAMPAIGN_STATES)[self.state]
+
+    @property
+    def delivery_methods_text(self):
+        """满免邮's 参加活动的配送方式 as merchants read them (快递、商家自送); empty for
+        other kinds."""
+        if self.kind != "free_shipping":
+            return ""
+        from app.models.order import DELIVERY_METHODS
+
+        codes = set((self.delivery_methods or "").split(",")) - {""}
+        if not codes:
+            return str(_l("全部配送方式"))
+        return "、".join(str(text) for code, text in DELIVERY_METHODS if code in codes)
 
     @property
     def tiers_text(self):

@@ -154,6 +154,10 @@ class OrderItem(TenantMixin, db.Model):
     quantity = Column(Integer, nullable=False, info=label(_l("数量")))
     line_total = money_column(_l("小计"))
     discount_share = money_column(_l("分摊优惠"))
+    # 积分+现金 / 积分商品: the points this line was bought with (the product's points price
+    # times the quantity); 售后 returns them in proportion to the units refunded.
+    points_paid = Column(Integer, nullable=False, default=0, server_default="0",
+                         info=label(_l("积分支付")))
     shipped_quantity = Column(Integer, nullable=False, default=0, server_default="0",
                               info=label(_l("已发货数量")))
     refunded_quantity = Column(Integer, nullable=False, default=0, server_default="0",

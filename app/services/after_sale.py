@@ -8,12 +8,20 @@
 
 Each step is one compare-and-set on the after-sale's status, so two staff clicking at once
 cannot both act. Refunds go through ``app.services.refund`` (WeChat ones through the job).
+
+积分+现金 and 积分商品 lines: the refund also returns the line's points in proportion to the
+units refunded, through the points ledger (``change_points``, the service the close path
+uses), keyed ``after_sale:<id>:points`` with the 售后编号 as ``ref``. Rounding (points are
+whole numbers): cumulative floor — after a refund the line has returned
+floor(line points × units refunded so far / units bought) in all, so each partial refund
+returns the floor of its share and the refund that completes the line returns the
+remainder; the total returned equals the points paid. See ``points_to_return``.
 """
 import secrets
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.models.base import china_now
 from app.models.fulfilment import AfterSale
@@ -175,8 +183,86 @@ def buyer_confirm(session, after_sale):
                  completed_at=china_now())
 
 
+def line_points(session, order, item):
+    """The points ``item`` was bought with (积分+现金 or 积分商品): its snapshot; for a
+    line written before the snapshot existed, the order's points spread over its 积分商品
+    lines by quantity (floored, the last line takes the remainder)."""
+    if item.points_paid:
+        return int(item.points_paid)
+    if not order.points_paid or item.product_type != "points":
+        return 0
+    lines = [i for i in order.items if i.product_type == "points"]
+    if any(i.points_paid for i in lines):
+        return 0
+    units = sum(i.quantity for i in lines) or 1
+    left = int(order.points_paid)
+    for index, line in enumerate(lines):
+        share = left if index == len(lines) - 1 else \
+            int(order.points_paid) * line.quantity // units
+        if line.id == item.id:
+            return share
+        left -= share
+    return 0
+
+
+def points_key(after_sale):
+    return f"after_sale:{after_sale.id}:points"
+
+
+def _returned(session, condition):
+    """Points returned by the after-sales matching ``condition``, read from the ledger."""
+    from app.models.member import PointsLedger
+
+    keys = [f"after_sale:{pk}:points" for pk in session.execute(
+        select(AfterSale.id).where(condition)).scalars()]
+    if not keys:
+        return 0
+    return int(session.execute(select(func.coalesce(func.sum(PointsLedger.delta), 0)).where(
+        PointsLedger.idempotency_key.in_(keys))).scalar() or 0)
+
+
+def points_returned(session, item_id):
+    """Points the after-sales of one order line have returned so far."""
+    return _returned(session, AfterSale.order_item_id == item_id)
+
+
+def order_points_returned(session, order_id):
+    """Points the after-sales of an order have returned (closing returns only the rest)."""
+    return _returned(session, AfterSale.order_id == order_id)
+
+
+def points_to_return(session, order, item, after_sale, refunded_quantity):
+    """Points this after-sale returns once the line's refunded units are
+    ``refunded_quantity`` (this one included): floor(line points × refunded / bought) minus
+    what the line's after-sales returned already; 0 when this after-sale returned its
+    points before (a retry)."""
+    from app.models.member import PointsLedger
+
+    total = line_points(session, order, item)
+    if total <= 0 or not item.quantity:
+        return 0
+    if session.execute(select(PointsLedger.id).where(
+            PointsLedger.idempotency_key == points_key(after_sale))).first():
+        return 0
+    return points_share(total, item.quantity, refunded_quantity,
+                        points_returned(session, item.id))
+
+
+def points_share(total, bought, refunded, returned):
+    """The rounding rule alone: a line bought with ``total`` points for ``bought`` units,
+    ``refunded`` units refunded so far (this refund included), ``returned`` points given
+    back already: floor(total × refunded / bought) − returned, never below 0 and never
+    above what is left. When ``refunded`` reaches ``bought`` this is the remainder."""
+    if total <= 0 or bought <= 0:
+        return 0
+    due = total * min(max(refunded, 0), bought) // bought
+    return max(0, min(due, total) - returned)
+
+
 def _refund(session, after_sale, operator_id):
     order = _order(session, after_sale)
+    if after_sale.refund_id is not None:  # a retry: the refund (and its points) exist
+        return after_sale
     table = OrderItem.__table__
     result = session.execute(update(table).where(
         table.c.id == after_sale.order_item_id,
@@ -184,9 +270,15 @@ def _refund(session, after_sale, operator_id):
         .values(refunded_quantity=table.c.refunded_quantity + after_sale.quantity))
     if result.rowcount != 1:
         raise FulfilmentError(N_("该商品的可退数量不足"), code="too_many", status=409)
+    item = session.get(OrderItem, after_sale.order_item_id)
+    refunded = session.execute(select(table.c.refunded_quantity).where(
+        table.c.id == item.id)).scalar()
+    points = points_to_return(session, order, item, after_sale, refunded)
     refund = refund_service.create_refund(
-        session, order, amount=after_sale.amount, points=0, operator_id=operator_id,
-        reason=f"售后 {after_sale.after_sale_no}：{after_sale.reason}"[:100])
+        session, order, amount=after_sale.amount, points=points, operator_id=operator_id,
+        reason=f"售后 {after_sale.after_sale_no}：{after_sale.reason}"[:100],
+        points_key=points_key(after_sale) if points else None,
+        points_ref=after_sale.after_sale_no)
     session.execute(update(AfterSale.__table__).where(AfterSale.__table__.c.id == after_sale.id)
                     .values(refund_id=refund.id))
     if refund.status == "succeeded":

@@ -74,6 +74,31 @@ def check_tiers(kind, tiers, per_threshold=False, by_count=False):
 
 
 MAX_EXCLUDED_TEXT = 255
+# 满免邮's 参加活动的配送方式 by default: the methods that carry freight (到店自提 has none).
+DEFAULT_DELIVERY_METHODS = ("courier", "merchant_delivery")
+
+
+def delivery_codes():
+    from app.models.order import DELIVERY_METHODS
+
+    return [code for code, _text in DELIVERY_METHODS]
+
+
+def delivery_methods(values):
+    """The 参加活动的配送方式 of a 满免邮 form, in DELIVERY_METHODS order: (codes, None) or
+    ([], Chinese error). ``values["delivery_methods"]`` missing means the default."""
+    chosen = values.get("delivery_methods")
+    if chosen is None:
+        chosen = DEFAULT_DELIVERY_METHODS
+    if isinstance(chosen, str):
+        chosen = chosen.split(",")
+    chosen = {str(c).strip() for c in chosen} - {""}
+    known = delivery_codes()
+    if chosen - set(known):
+        return [], N_("请选择正确的配送方式")
+    if not chosen:
+        return [], N_("请至少选择一种参加活动的配送方式")
+    return [code for code in known if code in chosen], None
 
 
 def excluded_provinces(text):
@@ -108,6 +133,10 @@ def check_campaign(values, tiers, products=(), levels=(), members=()):
             _names, problem = excluded_provinces(excluded_text)
             if problem:
                 errors["excluded_provinces"] = problem
+    if values.get("kind") == "free_shipping":
+        _codes, problem = delivery_methods(values)
+        if problem:
+            errors["delivery_methods"] = problem
     name = (values.get("name") or "").strip()
     if not name:
         errors["name"] = N_("请填写活动名称")
@@ -210,6 +239,8 @@ def save_campaign(session, values, tiers, products=(), levels=(), members=(), ca
     names, _problem = excluded_provinces(values.get("excluded_provinces") or "")
     campaign.excluded_provinces = "、".join(names) if kind == "free_shipping" and names \
         else None
+    campaign.delivery_methods = ",".join(delivery_methods(values)[0]) \
+        if kind == "free_shipping" else None
     campaign.products = list(products) if campaign.product_scope == "products" else []
     campaign.levels = list(levels) if campaign.customer_scope == "levels" else []
     campaign.members = list(members) if campaign.customer_scope == "members" else []
@@ -279,7 +310,9 @@ def to_rule(campaign):
         gift_batch_ids=tuple(t.gift_batch_id for t in tiers) if campaign.kind == "gift_coupon"
         else (),
         excluded_provinces=frozenset(excluded_provinces(campaign.excluded_provinces or "")[0])
-        if campaign.kind == "free_shipping" else frozenset())
+        if campaign.kind == "free_shipping" else frozenset(),
+        delivery_methods=frozenset(campaign.delivery_methods.split(","))
+        if campaign.kind == "free_shipping" and campaign.delivery_methods else None)
 
 
 def gift_batches(session):

@@ -52,13 +52,13 @@ def coupon_rule(coupon):
 
 
 def quote(session, *, member, lines, freight, coupon_id=None, use_points=False, now=None,
-          province=None):
+          province=None, delivery_method=None, shop=None):
     """The PricingResult of ``lines`` ([(sku_id, quantity)] or PricingLine items) for
     ``member``: their running campaigns, the chosen member coupon (refused with a Chinese
     reason when it is not theirs or not usable now; when it does not fit this cart the
     result says why in ``coupon_problem`` and the caller decides), their level discount and
     the points rules."""
-    from app.services.coupon import CouponError, usable
+    from app.services.coupon import CouponError, shop_refusal, usable
     from app.services.points import points_rule
 
     now = now or china_now()
@@ -74,6 +74,9 @@ def quote(session, *, member, lines, freight, coupon_id=None, use_points=False, 
             raise CouponError(problem, code="unusable", status=409)
         if row.batch.kind == "reusable" and row.batch.remaining < 1:
             raise CouponError(N_("优惠码使用次数已用完"), code="used_up", status=409)
+        wrong_shop = shop_refusal(row.batch, shop)  # 适用商城: ``shop`` is the order's
+        if wrong_shop is not None:
+            raise wrong_shop
         coupon = coupon_rule(row)
     rule = points_rule(session, member.merchant_id)
     level = member.level
@@ -84,5 +87,5 @@ def quote(session, *, member, lines, freight, coupon_id=None, use_points=False, 
         points_balance=int(member.points or 0),
         points_per_yuan=int(rule.redeem_points_per_yuan or 0),
         points_max_percent=int(rule.redeem_max_percent or 0), use_points=bool(use_points),
-        province=province)
+        province=province, delivery_method=delivery_method)
     return price(data)

@@ -222,10 +222,11 @@ def place_order(session, *, member, shop, lines, delivery_method, payment_method
         if not isinstance(coupon_code, str):
             raise OrderError(N_("优惠券不存在"), code="coupon_not_found", status=404,
                              field="coupon_code")
-        coupon_id = coupon.coupon_for_code(session, member, coupon_code).id
+        coupon_id = coupon.coupon_for_code(session, member, coupon_code, shop=shop).id
     result = coupon.quote(session, member=member, lines=pricing_lines, freight=freight,
                           coupon_id=coupon_id, use_points=bool(use_points),
-                          province=address.get("receiver_province"))
+                          province=address.get("receiver_province"),
+                          delivery_method=delivery_method, shop=shop)
     if coupon_id and result.coupon_problem:
         raise OrderError(COUPON_PROBLEMS.get(result.coupon_problem, N_("所选优惠券不可用")),
                          code="coupon_" + result.coupon_problem,
@@ -266,6 +267,8 @@ def place_order(session, *, member, shop, lines, delivery_method, payment_method
             product_name=product.name, product_code=product.code, spec_text=sku.spec_text or "",
             image=sku.image or product.first_image, product_type=product.product_type,
             unit_price=price, quantity=quantity, line_total=(price * quantity),
+            points_paid=int((product.points_price or 0) * quantity)
+            if product.product_type == "points" else 0,
             discount_share=Decimal(result.line_discounts.get(sku_id, ZERO))))
     _insert_with_unique_numbers(session, order, now, pickup=delivery_method == "pickup")
     _record_campaigns(session, order)

@@ -91,11 +91,16 @@ def restore_on_close(session, order):
         # 积分+现金: the points part was taken at placement (order_checkout); it comes back
         # whether or not the cash is refunded. (积分支付 orders get theirs back through the
         # refund, app/services/refund.py.)
-        member = session.get(Member, order.member_id)
-        points_service.change_points(session, member, int(order.points_paid),
-                                     f"订单 {order.order_no} 关闭，退还兑换积分",
-                                     "order_refund", _key(order, "points_pay", "back"),
-                                     ref=order.order_no)
+        # Points a 售后 of the order returned already are not returned twice.
+        from app.services.after_sale import order_points_returned
+
+        back = int(order.points_paid) - order_points_returned(session, order.id)
+        if back > 0:
+            member = session.get(Member, order.member_id)
+            points_service.change_points(session, member, back,
+                                         f"订单 {order.order_no} 关闭，退还兑换积分",
+                                         "order_refund", _key(order, "points_pay", "back"),
+                                         ref=order.order_no)
 
 
 # -- completion ------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ Campaign rules (营销活动):
   (同件商品不能参与多个有效的营销活动). In the guide's worked example the partial 满100减15
   therefore wins over the 全场 9折, and the order goes 101 → 85 → 83 → 74.7 → 64.7;
 - 满赠券 gives nothing off and 满免邮 touches only the freight, so they apply alongside;
-  a 满免邮 does not apply to a receiver in one of its 不参与地区 (excluded provinces).
+  a 满免邮 does not apply to a receiver in one of its 不参与地区 (excluded provinces), nor
+  to an order whose delivery method is not one of its 参加活动的配送方式.
 
 Every amount is rounded by ``round_money`` alone.
 """
@@ -70,6 +71,9 @@ class CampaignRule:
     gift_batch_ids: tuple = ()
     # 满免邮: provinces (short names: "新疆", "内蒙古") where it does not apply (不参与地区).
     excluded_provinces: frozenset = frozenset()
+    # 满免邮: 参加活动的配送方式, codes of DELIVERY_METHODS ("courier", "pickup",
+    # "merchant_delivery"); None covers every method.
+    delivery_methods: frozenset = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,9 @@ class PricingInput:
     # The receiver's province as the buyer gave it ("新疆维吾尔自治区", "浙江省"); 满免邮
     # campaigns with 不参与地区 check it.
     province: str = None
+    # The order's delivery method (code); 满免邮 campaigns with 参加活动的配送方式 check it.
+    # None (a quote before a method is chosen) is not checked; orders always pass one.
+    delivery_method: str = None
 
 
 @dataclass
@@ -174,6 +181,14 @@ def province_excluded(province, excluded):
     return any(province.startswith(name) for name in excluded)
 
 
+def delivery_covered(method, methods):
+    """Whether a 满免邮 with 参加活动的配送方式 ``methods`` (None = all) covers an order
+    delivered by ``method``; ``method`` None (not chosen yet, a quote) is not checked."""
+    if methods is None or method is None:
+        return True
+    return method in methods
+
+
 def _in_coupon_scope(coupon, line):
     if not coupon.product_ids and not coupon.category_ids:
         return True
@@ -225,6 +240,8 @@ def price(data: PricingInput) -> PricingResult:
         if rule.kind == "free_shipping":
             if province_excluded(data.province, rule.excluded_provinces):
                 continue  # 不参与地区: this receiver pays the freight
+            if not delivery_covered(data.delivery_method, rule.delivery_methods):
+                continue  # this delivery method does not take part
             # No tier, or a zero threshold, means free shipping for any order of its goods.
             if not rule.tiers or _reached_tier(rule.tiers, subtotal) is not None:
                 if freight > 0 and not free_shipping:

@@ -68,10 +68,15 @@ def _amount(value):
 
 
 def create_refund(session, order, *, amount=None, reason="", operator_id=None,
-                  points=None):
+                  points=None, points_key=None, points_ref=None):
     """A refund of ``amount`` (default: all that is left) by the order's payment method.
     Refused above the refundable amount. Non-WeChat refunds finish here; a WeChat refund
-    stays ``pending`` for the job. Returns the Refund."""
+    stays ``pending`` for the job. Returns the Refund.
+
+    ``points`` go back through the points ledger at once: for 积分支付 orders by default
+    (key ``refund:<out_refund_no>``), for any order when ``points_key`` is given (售后 of
+    a 积分+现金 line: ``after_sale:<id>:points``, ``points_ref`` the 售后编号), so a
+    retried call with the same key returns them once."""
     if order.status == "unpaid" or order.paid_at is None and order.payment_method != "cod":
         raise FulfilmentError(N_("订单未付款，无需退款"), code="not_paid", status=409)
     left = refundable(session, order)
@@ -99,10 +104,11 @@ def create_refund(session, order, *, amount=None, reason="", operator_id=None,
         stored_value.move(session, card, amount, "refund",
                            f"订单 {order.order_no} 退款"[:100], f"refund:{refund.out_refund_no}",
                            operator_id)
-    if refund.method == "points" and points:
+    if points and (refund.method == "points" or points_key):
         points_service.change_points(session, _member(session, order), int(points),
                                      f"订单 {order.order_no} 退款退还积分", "order_refund",
-                                     f"refund:{refund.out_refund_no}", ref=order.order_no,
+                                     points_key or f"refund:{refund.out_refund_no}",
+                                     ref=points_ref or order.order_no,
                                      operator_id=operator_id)
     if refund.method != "wechat":
         refund.status = "succeeded"
@@ -139,8 +145,12 @@ def cancel_order(session, order, *, refund, reason, operator_id=None):
     row = None
     # 货到付款: nothing was paid online, the cancellation is the refund.
     if refund and order.status != "unpaid" and order.payment_method != "cod":
+        from app.services.after_sale import order_points_returned
+
         left = refundable(session, order)
         points = order.points_paid or 0 if order.payment_method == "points" else 0
+        if points:  # what a 售后 returned already is not returned twice
+            points = max(0, int(points) - order_points_returned(session, order.id))
         if left > 0 or points:
             row = create_refund(session, order, amount=left, reason=reason,
                                 operator_id=operator_id, points=points)

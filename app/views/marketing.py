@@ -6,14 +6,15 @@ import re
 
 from flask import current_app, flash, g, redirect, request, send_file, url_for
 from flask_appbuilder import expose, has_access
+from flask_appbuilder.security.decorators import permission_name
 from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from app.admin.interface import AdminInterface
-from app.admin.pickers import PRODUCT_PICKER, PickerMixin
+from app.admin.pickers import MEMBER_PICKER, PRODUCT_PICKER, PickerMixin
 from app.admin.pages import form_text
 from app.admin.views import TenantModelView
 from app.extensions import db
@@ -22,13 +23,14 @@ from app.models.marketing import (COUPON_KINDS, DISCOUNT_TYPES, GIFT_KINDS,
                                   MEMBER_COUPON_SOURCES, MEMBER_COUPON_STATUS, CouponBatch,
                                   MemberCoupon)
 from app.models.member import Member
+from app.models.shop import Shop
 from app.services import coupon as service
 from app.views import add
 from app.views.marketing_forms import (checked_ids, dt_value, parse_datetime, parse_decimal,
-                                       parse_ids, parse_int, rate_to_zhe, zhe_to_rate)
+                                       parse_ids, parse_int, parse_shop, rate_to_zhe,
+                                       zhe_to_rate)
 from app.views.shop import qr_png
 
-ISSUE_PICKER_ROWS = 20
 STATS_ROWS = 200
 LINKS = (("stats", "CouponBatchView.stats", _l("查看数据")),
          ("edit", "CouponBatchView.edit_batch", _l("编辑")),
@@ -68,15 +70,17 @@ class CouponBatchView(PickerMixin, TenantModelView):
     pickers = {"product_ids": PRODUCT_PICKER}
     list_title = _l("优惠券管理")
     list_columns = ["name", "kind", "discount_type", "value_text", "threshold", "quantity",
-                    "remaining", "validity", "status", "created_at", "ops"]
+                    "remaining", "validity", "shop_text", "status", "created_at", "ops"]
     search_columns = ["name", "kind", "discount_type", "status", "created_at", "valid_to"]
     show_columns = ["name", "kind", "discount_type", "value_text", "threshold", "code_prefix",
-                    "code", "quantity", "remaining", "validity", "scope", "per_member_limit",
-                    "gift_kind", "status", "published_at", "created_at"]
+                    "code", "quantity", "remaining", "validity", "scope", "shop_text",
+                    "per_member_limit", "gift_kind", "status", "published_at", "created_at"]
     export_columns = ["id", "name", "kind", "discount_type", "value", "threshold", "code",
                       "quantity", "remaining", "validity_type", "valid_from", "valid_to",
-                      "valid_days", "scope", "per_member_limit", "status", "created_at"]
-    label_columns = {"value_text": _l("面额/折扣"), "validity": _l("有效时间"), "ops": _l("操作")}
+                      "valid_days", "scope", "shop_text", "per_member_limit", "status",
+                      "created_at"]
+    label_columns = {"value_text": _l("面额/折扣"), "validity": _l("有效时间"), "ops": _l("操作"),
+                     "shop_text": _l("适用商城")}
     list_template = "marketing/coupon_list.html"
     base_order = ("id", "desc")
     base_filters = [["status", FilterNotEqual, "deleted"]]
@@ -93,7 +97,7 @@ class CouponBatchView(PickerMixin, TenantModelView):
         if batch is None:
             return {"kind": "normal", "discount_type": "cash", "validity_type": "range",
                     "scope": "all", "per_member_limit": "1", "gift_kind": "none",
-                    "threshold": "0"}
+                    "threshold": "0", "shop_id": ""}
         value = rate_to_zhe(batch.value) if batch.discount_type == "discount" else batch.value
         return {"name": batch.name, "kind": batch.kind, "discount_type": batch.discount_type,
                 "value": value, "threshold": batch.threshold,
@@ -102,12 +106,14 @@ class CouponBatchView(PickerMixin, TenantModelView):
                 "valid_from": dt_value(batch.valid_from), "valid_to": dt_value(batch.valid_to),
                 "valid_days": batch.valid_days or "", "scope": batch.scope,
                 "per_member_limit": batch.per_member_limit, "gift_kind": batch.gift_kind,
+                "shop_id": str(batch.shop_id or ""),
                 "product_ids": ",".join(str(p.id) for p in batch.products),
                 "category_ids": [c.id for c in batch.categories]}
 
     def _batch_form(self, batch=None):
         values = self._form_values(batch)
         errors = {}
+        shops = db.session.execute(select(Shop).order_by(Shop.id)).scalars().all()
         if request.method == "POST":
             values = {k: form_text(k, 40) for k in (
                 "name", "kind", "discount_type", "value", "threshold", "code_prefix", "code",
@@ -115,6 +121,7 @@ class CouponBatchView(PickerMixin, TenantModelView):
                 "per_member_limit", "gift_kind")}
             values["product_ids"] = form_text("product_ids", 2000)
             values["category_ids"] = checked_ids("category_ids")
+            values["shop_id"] = form_text("shop_id", 12)
             parsed = {k: values[k] for k in ("name", "kind", "discount_type", "code_prefix",
                                              "code", "validity_type", "scope", "gift_kind")}
             parsed["value"] = parse_decimal("value", errors)
@@ -125,6 +132,7 @@ class CouponBatchView(PickerMixin, TenantModelView):
             parsed["threshold"] = parse_decimal("threshold", errors)
             parsed["quantity"] = parse_int("quantity", errors)
             parsed["per_member_limit"] = parse_int("per_member_limit", errors)
+            parsed["shop_id"] = parse_shop("shop_id", shops, errors)
             range_ = parsed["validity_type"] == "range"
             parsed["valid_from"] = parse_datetime("valid_from", errors, required=range_)
             parsed["valid_to"] = parse_datetime("valid_to", errors, required=range_)
@@ -158,7 +166,8 @@ class CouponBatchView(PickerMixin, TenantModelView):
             "marketing/coupon_form.html", title=_("编辑优惠券") if batch else _("新增优惠券"),
             values=values, errors=errors, categories=categories, kinds=COUPON_KINDS,
             discount_types=DISCOUNT_TYPES, gift_kinds=GIFT_KINDS, batch=batch,
-            pickers=self.picker_context(values))
+            pickers=self.picker_context(values),
+            shop_choices=[("", _("全部商城"))] + [(str(s.id), s.name) for s in shops])
 
     @expose("/new", methods=["GET", "POST"])
     @has_access
@@ -203,14 +212,29 @@ class CouponBatchView(PickerMixin, TenantModelView):
         return self._post(pk, "delete", _("已删除优惠券“%(name)s”"))
 
     # -- 派发 ---------------------------------------------------------------------------
+    # The member picker of 派发 lists customers, so it sits behind the 派发 permission
+    # (the view's ``picker`` endpoint needs only list).
+    issue_pickers = {"member_phones": MEMBER_PICKER}
+
+    @expose("/issue-picker")
+    @has_access
+    @permission_name("issue")
+    def issue_picker(self):
+        return self.picker_response(self.issue_pickers)
+
     @expose("/issue/<pk>", methods=["GET", "POST"])
     @has_access
     def issue(self, pk):
-        """派发: search members (phone or nickname prefix), give each a quantity."""
+        """派发: pick members with the reusable picker (phones, one per line, without
+        JavaScript) and give each the same quantity. ``qty_<member id>`` fields (a quantity
+        per member) are still accepted and add to that."""
         batch = self.get_visible(pk)
         errors = {}
-        term = (request.values.get("q") or "").strip()[:20]
+        values = {"member_phones": (request.values.get("member_phones") or "")[:4000],
+                  "quantity": (request.values.get("quantity") or "1").strip()[:10]}
         if request.method == "POST":
+            values["member_phones"] = form_text("member_phones", 4000)
+            values["quantity"] = form_text("quantity", 10)
             wanted = {}
             for key, text in request.form.items():
                 match = re.fullmatch(r"qty_(\d{1,12})", key)
@@ -220,6 +244,21 @@ class CouponBatchView(PickerMixin, TenantModelView):
                         break
                     if int(text) > 0:
                         wanted[int(match.group(1))] = int(text)
+            phones = MEMBER_PICKER.split(values["member_phones"])
+            picked = []
+            if phones:
+                quantity = values["quantity"]
+                if not quantity.isdigit() or not 1 <= int(quantity) <= 1000:
+                    errors["quantity"] = _("每位顾客的派发数量须为 1 到 1000 之间的整数")
+                picked = db.session.execute(select(Member).where(
+                    Member.phone.in_(phones))).scalars().all()
+                missing = set(phones) - {m.phone for m in picked}
+                if missing:
+                    errors["member_phones"] = _("没有这些手机号的顾客：%(p)s",
+                                                p="，".join(sorted(missing)[:10]))
+                elif "quantity" not in errors:
+                    for member in picked:
+                        wanted[member.id] = wanted.get(member.id, 0) + int(quantity)
             members = db.session.execute(select(Member).where(
                 Member.id.in_(list(wanted)))).scalars().all() if wanted else []
             if not errors:
@@ -236,14 +275,10 @@ class CouponBatchView(PickerMixin, TenantModelView):
                     flash(_("已派发 %(n)d 张优惠券给 %(m)d 位顾客", n=len(rows), m=len(members)),
                           "success")
                     return redirect(url_for("CouponBatchView.stats", pk=batch.id))
-        query = select(Member).order_by(Member.id.desc()).limit(ISSUE_PICKER_ROWS)
-        if term:
-            query = query.where(or_(Member.phone.startswith(term, autoescape=True),
-                                    Member.nickname.startswith(term, autoescape=True)))
-        members = db.session.execute(query).scalars().all()
-        return self.render_template("marketing/coupon_issue.html", title=_("派发优惠券"),
-                                    batch=batch, members=members, term=term, errors=errors,
-                                    form=request.form)
+        return self.render_template(
+            "marketing/coupon_issue.html", title=_("派发优惠券"), batch=batch, errors=errors,
+            values=values, pickers=self.picker_context(values, self.issue_pickers,
+                                                       "issue_picker"))
 
     # -- 领取 ---------------------------------------------------------------------------
     @expose("/claim-link/<pk>")

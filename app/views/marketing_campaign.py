@@ -13,6 +13,7 @@ from app.admin.views import TenantModelView
 from app.extensions import db
 from app.models.catalog import Product
 from app.models.marketing import CAMPAIGN_KINDS, CUSTOMER_SCOPES, PRODUCT_SCOPES, Campaign
+from app.models.order import DELIVERY_METHODS
 from app.models.member import Member, MemberLevel
 from app.services import campaign as service
 from app.views import add
@@ -39,14 +40,16 @@ class CampaignView(PickerMixin, TenantModelView):
     pickers = {"product_ids": PRODUCT_PICKER, "member_phones": MEMBER_PICKER}
     list_title = _l("营销活动")
     list_columns = ["name", "kind", "starts_at", "ends_at", "product_scope", "customer_scope",
-                    "state_text", "created_at", "ops"]
+                    "delivery_methods_text", "state_text", "created_at", "ops"]
     search_columns = ["name", "kind", "status", "starts_at", "created_at"]
     show_columns = ["name", "kind", "per_threshold", "by_count", "starts_at", "ends_at",
-                    "product_scope", "customer_scope", "excluded_provinces", "state_text",
-                    "tiers_text", "created_at"]
+                    "product_scope", "customer_scope", "excluded_provinces",
+                    "delivery_methods_text", "state_text", "tiers_text", "created_at"]
     export_columns = ["id", "name", "kind", "starts_at", "ends_at", "product_scope",
-                      "customer_scope", "status", "created_at"]
-    label_columns = {"state_text": _l("活动状态"), "tiers_text": _l("优惠层级"), "ops": _l("操作")}
+                      "customer_scope", "excluded_provinces", "delivery_methods_text", "status",
+                      "created_at"]
+    label_columns = {"state_text": _l("活动状态"), "tiers_text": _l("优惠层级"), "ops": _l("操作"),
+                     "delivery_methods_text": _l("参加活动的配送方式")}
     list_template = "marketing/campaign_list.html"
     base_order = ("id", "desc")
     base_permissions = ["can_list", "can_show", "can_export", "can_add_campaign",
@@ -60,7 +63,8 @@ class CampaignView(PickerMixin, TenantModelView):
         if campaign is None:
             return {"kind": "full_reduction", "product_scope": "all", "customer_scope": "all",
                     "tiers": [], "level_ids": [], "product_ids": "", "member_phones": "",
-                    "excluded_provinces": ""}
+                    "excluded_provinces": "",
+                    "delivery_methods": list(service.DEFAULT_DELIVERY_METHODS)}
         tiers = []
         for t in campaign.tiers:
             value = rate_to_zhe(t.value) if campaign.kind == "full_discount" else t.value
@@ -73,7 +77,13 @@ class CampaignView(PickerMixin, TenantModelView):
                 "product_ids": ",".join(str(p.id) for p in campaign.products),
                 "level_ids": [lv.id for lv in campaign.levels],
                 "member_phones": "\n".join(m.phone or "" for m in campaign.members),
-                "excluded_provinces": campaign.excluded_provinces or ""}
+                "excluded_provinces": campaign.excluded_provinces or "",
+                # NULL (a campaign from before the setting) covers every method.
+                "delivery_methods": (campaign.delivery_methods.split(",")
+                                     if campaign.delivery_methods
+                                     else (service.delivery_codes()
+                                           if campaign.kind == "free_shipping"
+                                           else list(service.DEFAULT_DELIVERY_METHODS)))}
 
     def _tiers(self, kind, errors, values):
         tiers, shown = [], []
@@ -113,6 +123,11 @@ class CampaignView(PickerMixin, TenantModelView):
             values["member_phones"] = form_text("member_phones", 4000)
             values["excluded_provinces"] = form_text("excluded_provinces", 300)
             values["level_ids"] = checked_ids("level_ids")
+            # The form marks that it showed the checkboxes: none checked is then an error,
+            # while a post without them (an older page) keeps the default.
+            values["delivery_methods"] = [c[:20] for c in request.form.getlist(
+                "delivery_methods")][:10] if request.form.get("delivery_methods_shown") \
+                else None
             parsed = dict(values)
             parsed["starts_at"] = parse_datetime("starts_at", errors)
             parsed["ends_at"] = parse_datetime("ends_at", errors, required=False)
@@ -151,7 +166,8 @@ class CampaignView(PickerMixin, TenantModelView):
         return self.render_template(
             "marketing/campaign_form.html", title=_("编辑营销活动") if campaign else _("新增营销活动"),
             values=values, errors=errors, kinds=CAMPAIGN_KINDS, product_scopes=PRODUCT_SCOPES,
-            customer_scopes=CUSTOMER_SCOPES, levels=levels,
+            customer_scopes=CUSTOMER_SCOPES, levels=levels, delivery_methods=DELIVERY_METHODS,
+            default_delivery_methods=service.DEFAULT_DELIVERY_METHODS,
             gifts=service.gift_batches(db.session), max_tiers=service.MAX_TIERS,
             pickers=self.picker_context(values))
 

@@ -514,6 +514,9 @@ def build_probes(world, key, token=""):
 QUERY_STRINGS = {
     "picker": lambda view: [f"?{urlencode({'field': field, 'q': ''})}"
                             for field in sorted(getattr(view, "pickers", {}) or {})],
+    # 派发's member picker (CouponBatchView.issue_picker, behind the 派发 permission).
+    "issue_picker": lambda view: [f"?{urlencode({'field': field, 'q': ''})}"
+                                  for field in sorted(getattr(view, "issue_pickers", {}) or {})],
 }
 
 
