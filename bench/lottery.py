@@ -4,7 +4,8 @@ the same server and the same run.
 
     .venv/bin/python bench/lottery.py \\
         [--db-url postgresql+psycopg://postgres@127.0.0.1:5432/md_redpacket_bench] \\
-        [--requests 2000] [--concurrency 16] [--budget 200]
+        [--requests 2000] [--concurrency 16] [--budget 200] \\
+        [--redis-url redis://127.0.0.1:6379/9]
 
 It empties that database, builds the schema with the migrations plus the demo data, funds
 merchant A's pool, creates one activity (tiers 5 元 10 %, 2 元 20 %, 1 元 30 %; no per-member
@@ -15,9 +16,11 @@ limit) and 200 members with API tokens, then starts gunicorn on a free port. It 
   ledger matches the activity's remaining amount;
 * p50 / p99 latency of each endpoint.
 
-Payouts are sent in-process after each winning draw's commit; the bench configures no
-platform WeChat Pay account, so each one ends 发放失败 at once without a network call (the
-database work of a payout is measured, WeChat's latency is not).
+Payouts are queued for an RQ worker after each winning draw's commit, as in production
+(``--redis-url``, default db 9 of the local Redis, emptied before and after; no worker
+runs, so the jobs only wait). With ``--redis-url ''`` they run in the request instead,
+the in-process fallback: the bench configures no platform WeChat Pay account, so each one
+then ends 发放失败 at once without a network call.
 """
 import argparse
 import http.client
@@ -49,7 +52,8 @@ def serve_app():
     from app import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DB_URL"],
-                      "REDIS_URL": "", "RATELIMIT_ENABLED": False})
+                      "REDIS_URL": os.environ.get("BENCH_REDIS_URL", ""),
+                      "RATELIMIT_ENABLED": False})
 
     @app.route("/bench/noop")
     def noop():
@@ -83,6 +87,18 @@ def prepare(url, budget):
             db.session.commit()
             activity_id = activity.id
     return app, mid, activity_id, tokens
+
+
+def flush_redis(url):
+    """Empty the bench's Redis db; returns how many keys it held."""
+    if not url:
+        return 0
+    from redis import Redis
+
+    conn = Redis.from_url(url)
+    keys = conn.dbsize()
+    conn.flushdb()
+    return keys
 
 
 def free_port():
@@ -151,6 +167,8 @@ def main():
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--budget", type=Decimal, default=Decimal("200"))
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9",
+                        help="the RQ queue for payouts (emptied); '' runs them in the request")
     args = parser.parse_args()
     if not args.db_url.startswith("postgresql"):
         raise SystemExit("bench: the issue asks for PostgreSQL (--db-url postgresql+psycopg://...)")
@@ -159,7 +177,8 @@ def main():
     app, mid, activity_id, tokens = prepare(args.db_url, args.budget)
     port = free_port()
     env = dict(os.environ, BENCH_DB_URL=args.db_url, MD_INSTANCE_DIR=folder,
-               PYTHONPATH=ROOT)
+               PYTHONPATH=ROOT, BENCH_REDIS_URL=args.redis_url)
+    flush_redis(args.redis_url)
     log = tempfile.NamedTemporaryFile(prefix="md-bench-gunicorn-", suffix=".log", delete=False)
     server = subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-w", "4", "-k", "sync",
@@ -181,6 +200,7 @@ def main():
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        queued = flush_redis(args.redis_url)
 
     from sqlalchemy import func, select
 
@@ -205,6 +225,7 @@ def main():
     print(f"| 抽红包 (POST draw) | {draw_rps:.0f} draws/s, p50 {p(draw_lat, 50):.1f} ms, "
           f"p99 {p(draw_lat, 99):.1f} ms |")
     print(f"| ratio draws / no-op | {draw_rps / noop_rps:.2f} |")
+    print(f"| payouts | {'queued for RQ (' + str(queued) + ' Redis keys)' if args.redis_url else 'sent in the request'} |")
     print(f"| draws recorded | {draws} of {args.requests} |")
     print(f"| awarded / budget | {Decimal(awarded):.2f} / {args.budget:.2f} "
           f"(remaining {remaining}) |")
