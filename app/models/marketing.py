@@ -191,6 +191,11 @@ class MemberCoupon(TenantMixin, db.Model):
     def __str__(self):
         return f"{self.batch.name}（{self.code}）" if self.code else str(self.batch)
 
+    @property
+    def shop_text(self):
+        """The batch's 适用商城: where this coupon can be spent."""
+        return self.batch.shop_text if self.batch is not None else ""
+
 
 class CouponLedger(TenantMixin, db.Model):
     """Every change of a batch's ``remaining``: append-only."""

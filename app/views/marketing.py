@@ -344,12 +344,13 @@ class MemberCouponView(TenantModelView):
 
     datamodel = AdminInterface(MemberCoupon)
     list_title = _l("会员优惠券")
-    list_columns = ["member", "batch", "code", "source", "status", "valid_to", "used_at",
-                    "order_no", "created_at"]
+    list_columns = ["member", "batch", "shop_text", "code", "source", "status", "valid_to",
+                    "used_at", "order_no", "created_at"]
     search_columns = ["code", "status", "source", "order_no", "created_at"]
     show_columns = list_columns
-    export_columns = ["member", "member.phone", "batch", "code", "source", "status",
-                      "valid_from", "valid_to", "used_at", "order_no", "created_at"]
+    export_columns = ["member", "member.phone", "batch", "shop_text", "code", "source",
+                      "status", "valid_from", "valid_to", "used_at", "order_no", "created_at"]
+    label_columns = {"shop_text": _l("适用商城")}
     base_order = ("id", "desc")
     base_permissions = ["can_list", "can_show", "can_export"]
 

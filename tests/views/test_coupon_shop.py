@@ -371,3 +371,21 @@ def test_a_face_coupon_is_usable_only_in_the_campaigns_shop(app, client, face):
     errors, shop, batch_shops = _campaign_shop(app, campaign_id, other_id)
     assert "已领的券只能在原商城使用" in errors["shop_id"]
     assert (shop, batch_shops) == (main_id, [main_id])
+
+
+def test_member_coupon_list_and_export_show_where_a_coupon_can_be_spent(app, login_as):
+    other_id, other_name = _second_shop(app, name="鲜果时光·会员券店")
+    member_phone = phone()
+    member_id, _token = new_member(app, phone=member_phone)
+    _issue(app, _batch(app, shop=other_id), member_id)
+    _issue(app, _batch(app), member_id)
+    owner = login_as("owner_a")
+    page = owner.get("/membercouponview/list/?psize_MemberCouponView=100")
+    html = page.get_data(as_text=True)
+    assert "适用商城" in html and other_name in html and "全部商城" in html
+    export = owner.get("/membercouponview/export/")
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(export.data)).get_sheet_by_index(
+        0).to_python()
+    column = rows[0].index("适用商城")
+    mine = [r for r in rows[1:] if member_phone in [str(c) for c in r]]
+    assert sorted(r[column] for r in mine) == sorted([other_name, "全部商城"])
