@@ -1,5 +1,7 @@
-"""Demo data of 营销设置管理: two coupon batches (a published 普通券 and a 复用券 draft) and
-a 满减 campaign on one product per merchant. The campaign names a single product with a high
+"""Demo data of 营销设置管理: two coupon batches (a published 普通券 and a 复用券 draft), a
+满减 campaign on one product per merchant, and a 大转盘 (插件管理 → 抽奖游戏) whose prizes are
+points, the 普通券, a gift to collect in store and 谢谢参与, so the H5 preview has something
+to draw. The campaign names a single product with a high
 threshold, so it changes no other demo or test order."""
 from datetime import timedelta
 from decimal import Decimal
@@ -35,3 +37,21 @@ def seed_demo(merchant, shops):
                 ends_at=None, product_scope="products", customer_scope="all"),
                 [(Decimal("300"), Decimal("30"), None)], products=[product], now=now)
         session.flush()
+        _seed_wheel(session, now, normal)
+
+
+def _seed_wheel(session, now, coupon_batch):
+    from app.services import lottery_game
+
+    game = lottery_game.save_game(session, dict(
+        name="幸运大转盘", game_type="wheel", starts_at=now, ends_at=now + timedelta(days=30),
+        per_day=3, total=0, points_cost=0, status="active",
+        rules="每人每天可抽 3 次；实物奖品凭核销码到店领取。"))
+    for sort, values in enumerate([
+            dict(name="10 积分", kind="points", points=10, stock=200, probability="30"),
+            dict(name=coupon_batch.name, kind="coupon", coupon_batch_id=coupon_batch.id,
+                 stock=20, probability="10"),
+            dict(name="鲜榨果汁一杯", kind="gift", amount=Decimal("15"), stock=10,
+                 probability="5"),
+            dict(name="谢谢参与", kind="thanks", probability="55")]):
+        lottery_game.save_prize(session, game, dict(values, sort=sort))
