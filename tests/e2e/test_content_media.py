@@ -146,6 +146,9 @@ def test_focus_image_is_chosen_with_the_library_picker(page, live_server, new_me
     page.locator("#title").fill("双十二")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_text("请从素材库选择焦点图图片")).to_be_visible()
+    # media_picker.js marks a field it has wired; a click before that opens nothing (the
+    # page's text shows before its scripts run, which under CI load lost this click once).
+    expect(page.locator('.md-media-pick[data-wired="1"]')).to_have_count(1)
     page.locator(".md-media-pick-open").click()
     page.locator('#md-media-picker .md-mp-item[title="双十二横幅.png"]').click()
     expect(page.locator(".md-media-pick-preview")).to_be_visible()
