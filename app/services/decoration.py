@@ -5,6 +5,7 @@ Shoppers never see a draft: the public payload is built from a ``PageVersion`` o
 Saving checks the whole document first (app/services/decoration_schema.py); a refused
 save changes nothing, so the last good draft survives. No Flask here.
 """
+import hashlib
 import json
 import threading
 import time
@@ -159,8 +160,10 @@ def _canonical(doc):
 
 
 def draft_stamp(page):
-    """What the version history page saw of the draft; a later save changes it."""
-    return page.draft_saved_at.strftime("%Y-%m-%d %H:%M:%S.%f") if page.draft_saved_at else ""
+    """What the version history page saw of the draft: a hash of its content, so a later
+    save that changes it changes the stamp. (The save time was used first: MariaDB keeps
+    DATETIME to the second, and two saves in one second looked the same.)"""
+    return hashlib.sha256(_canonical(draft_document(page)).encode("utf-8")).hexdigest()[:32]
 
 
 def load_version_into_draft(session, *, page, version, operator_name, confirmed=False,
