@@ -79,8 +79,13 @@ def apply(session, *, member, order, order_item_id, type, quantity, reason, amou
     if quantity > left:
         raise FulfilmentError(N_("该商品最多可申请 %(n)s 件"), code="too_many",
                               field="quantity", n=left)
+    # One open 售后 per line: the line's row lock makes two applies at the same moment (a
+    # double tap) take turns, and the second looks for open 售后 with a locking read, which
+    # sees committed rows even where plain reads use an older snapshot (MariaDB).
+    session.execute(select(OrderItem.id).where(OrderItem.id == item.id).with_for_update())
     busy = session.execute(select(AfterSale.id).where(
-        AfterSale.order_item_id == item.id, AfterSale.status.in_(OPEN))).first()
+        AfterSale.order_item_id == item.id, AfterSale.status.in_(OPEN))
+        .with_for_update()).first()
     if busy:
         raise FulfilmentError(N_("该商品已有进行中的售后申请"), code="busy", status=409)
     reason = _text(reason, 100, N_("请填写申请原因"), "reason")

@@ -192,3 +192,55 @@ def test_cash_only_line_is_unchanged(app, client, login_as):
         assert db.session.execute(select(PointsLedger.id).where(
             PointsLedger.member_id == member_id,
             PointsLedger.idempotency_key.like("after_sale:%"))).first() is None
+
+
+def test_two_applications_for_one_line_at_the_same_moment_open_one_after_sale(app, client):
+    """A double tap on 申请售后: two applications for the same line at the same moment open
+    exactly one 售后; the other is told one is already in progress."""
+    import threading
+
+    import pytest
+
+    from app.models.fulfilment import AfterSale
+    from app.models.member import Member
+    from app.models.order import Order
+    from app.services import after_sale as service
+    from app.services.errors import BusinessError
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            pytest.skip("SQLite serializes writers: concurrency runs on PostgreSQL and MariaDB")
+    member_id, _token, _card, order_no, item_id = _points_plus_cash_order(
+        app, client, "13744000004")
+    order_id = order_row(app, order_no)["id"]
+    barrier = threading.Barrier(2)
+    outcomes = [None, None]
+
+    def run(i):
+        with app.app_context(), _scope(app):
+            try:
+                order = db.session.get(Order, order_id)  # the first read: the snapshot
+                member = db.session.get(Member, member_id)
+                barrier.wait()
+                service.apply(db.session, member=member, order=order, order_item_id=item_id,
+                              type="refund_only", quantity=1, reason="点了两次")
+                db.session.commit()
+                outcomes[i] = "ok"
+            except BusinessError as exc:
+                db.session.rollback()
+                outcomes[i] = exc.code
+            except Exception as exc:  # noqa: BLE001 - reported below
+                db.session.rollback()
+                outcomes[i] = f"{type(exc).__name__}: {exc}"
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["busy", "ok"], outcomes
+    with app.app_context(), _scope(app):
+        assert db.session.execute(select(func.count()).select_from(AfterSale).where(
+            AfterSale.order_item_id == item_id)).scalar() == 1
