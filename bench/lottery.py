@@ -35,6 +35,8 @@ import threading
 import time
 from decimal import Decimal
 
+import sqlalchemy
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
@@ -45,11 +47,22 @@ MEMBERS = 200
 TIERS = [("5", "10"), ("2", "20"), ("1", "30")]
 
 
+# The write floor: what any endpoint that authenticates a member and commits one row
+# costs here (no ORM unit of work), to read the draw's ratio against. Not an app table.
+WRITE_FLOOR = sqlalchemy.Table(
+    "bench_write_floor", sqlalchemy.MetaData(),
+    sqlalchemy.Column("id", sqlalchemy.Integer, primary_key=True),
+    sqlalchemy.Column("member_id", sqlalchemy.Integer, nullable=False))
+
+
 def serve_app():
-    """gunicorn's app factory: the app on BENCH_DB_URL plus a no-op JSON endpoint."""
-    from flask import jsonify
+    """gunicorn's app factory: the app on BENCH_DB_URL plus a no-op JSON endpoint and the
+    write floor (member token + one INSERT + commit)."""
+    from flask import g, jsonify
 
     from app import create_app
+    from app.api import member_required
+    from app.extensions import csrf, db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DB_URL"],
                       "REDIS_URL": os.environ.get("BENCH_REDIS_URL", ""),
@@ -58,6 +71,14 @@ def serve_app():
     @app.route("/bench/noop")
     def noop():
         return jsonify(ok=True)
+
+    @app.route("/bench/write", methods=["POST"])
+    @csrf.exempt
+    @member_required
+    def write_floor():
+        db.session.execute(WRITE_FLOOR.insert().values(member_id=g.member.id))
+        db.session.commit()
+        return jsonify(ok=True), 201
 
     return app
 
@@ -71,6 +92,7 @@ def prepare(url, budget):
 
     app = build_app(url)
     with app.app_context():
+        WRITE_FLOOR.create(db.engine)
         mid = merchant_id()
         with tenant_scope(mid):
             service.offline_credit(db.session, mid, budget, "bench 线下充值", None, "bench")
@@ -191,7 +213,12 @@ def main():
                           {"Authorization": f"Bearer {tokens[i % len(tokens)]}",
                            "Content-Length": "0"})
         load(port, min(200, args.requests), args.concurrency, noop)  # warm-up
+        write = lambda i: ("POST", "/bench/write",  # noqa: E731
+                           {"Authorization": f"Bearer {tokens[i % len(tokens)]}",
+                            "Content-Length": "0"})
         noop_rps, noop_lat, noop_status = load(port, args.requests, args.concurrency, noop)
+        write_rps, write_lat, write_status = load(port, args.requests, args.concurrency,
+                                                  write)
         draw_rps, draw_lat, draw_status = load(port, args.requests, args.concurrency, draw)
     finally:
         server.terminate()  # graceful: gunicorn lets its workers finish (slow under load)
@@ -218,8 +245,12 @@ def main():
         ledger_ok = service.budget_ledger_sum(db.session, activity_id) == activity.remaining
         remaining = activity.remaining
     overspend = max(Decimal(awarded) - args.budget, Decimal("0.00"))
-    print(json.dumps({"noop_status": noop_status, "draw_status": draw_status}))
+    print(json.dumps({"noop_status": noop_status, "write_status": write_status,
+                      "draw_status": draw_status}))
     print(f"| measure | value |\n| --- | --- |")
+    print(f"| write floor (member token + one INSERT + commit) | {write_rps:.0f} req/s, "
+          f"p50 {p(write_lat, 50):.1f} ms, p99 {p(write_lat, 99):.1f} ms; "
+          f"ratio to no-op {write_rps / noop_rps:.2f} |")
     print(f"| no-op JSON endpoint | {noop_rps:.0f} req/s, p50 {p(noop_lat, 50):.1f} ms, "
           f"p99 {p(noop_lat, 99):.1f} ms |")
     print(f"| 抽红包 (POST draw) | {draw_rps:.0f} draws/s, p50 {p(draw_lat, 50):.1f} ms, "
