@@ -73,7 +73,8 @@ $(function () {
     if ($hint.length && value !== '') {
       $hint.text(ok ? $hint.data('ok') : $hint.data('bad').replace('{n}', value.length));
     }
-  });
+  }).filter(function () { return this.value !== ''; }).trigger('input');
+  // ^ text typed (or restored by the browser) before this script ran is checked too.
   // Payment wizard step 1: choosing the AppID type fills in that account's AppID.
   $('input[name="app_kind"]').on('change', function () {
     var appid = $(this).data('appid');
