@@ -115,6 +115,15 @@ class DecorationView(TenantModelView):
         return redirect(url_for("DecorationView.list"))
 
 
+def _posted_version(page):
+    """The version of ``page`` named by the posted ``version_id`` (回滚, 载入草稿), else 404."""
+    version_id = form_text("version_id")
+    version = db.session.get(PageVersion, int(version_id)) if version_id.isdigit() else None
+    if version is None or version.page_id != page.id:
+        abort(404)
+    return version
+
+
 class PageView(TenantModelView):
     """页面设计: the shop's pages, the builder, 发布, 版本记录 and 回滚."""
 
@@ -303,10 +312,7 @@ class PageView(TenantModelView):
     @permission_name("publish")
     def rollback(self, pk):
         page = self.get_visible(pk)
-        version_id = form_text("version_id")
-        version = db.session.get(PageVersion, int(version_id)) if version_id.isdigit() else None
-        if version is None or version.page_id != page.id:
-            abort(404)
+        version = _posted_version(page)
         try:
             new = service.rollback_page(db.session, page=page, version=version,
                                         operator=_operator())
@@ -325,10 +331,7 @@ class PageView(TenantModelView):
     def load_draft(self, pk):
         """载入草稿: an old version becomes the draft; nothing is published."""
         page = self.get_visible(pk)
-        version_id = form_text("version_id")
-        version = db.session.get(PageVersion, int(version_id)) if version_id.isdigit() else None
-        if version is None or version.page_id != page.id:
-            abort(404)
+        version = _posted_version(page)
         try:
             service.load_version_into_draft(
                 db.session, page=page, version=version, operator_name=_operator_name(),

@@ -1,8 +1,6 @@
 """插件管理 → AI 刷脸设置 (campaigns: 设置基本信息, 设置优惠券, 查看发放状态, the phone-width H5
 demo), 刷脸记录 (exportable scan records) and 识别服务设置 (provider, Tencent keys, photo
 retention). Business rules live in app/services/face_coupon.py."""
-from datetime import datetime
-
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _, lazy_gettext as _l
@@ -24,7 +22,7 @@ from app.services import face_coupon as service
 from app.services.errors import BusinessError
 from app.services.face_analysis import LocalProvider, measures_beauty
 from app.views import add
-from app.views.marketing_forms import DATETIME_FORMATS, dt_value
+from app.views.marketing_forms import datetime_text, dt_value
 
 DEMO_MEMBER_ROWS = 20
 SCAN_ROWS = 50
@@ -55,20 +53,6 @@ def _int_or_none(text, errors, key):
         errors[key] = _("请输入整数")
         return None
     return int(text)
-
-
-def _datetime_or_none(text, errors, key):
-    text = (text or "").strip()
-    if not text:
-        errors[key] = _("请选择时间")
-        return None
-    for fmt in DATETIME_FORMATS:
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    errors[key] = _("时间格式应为 2026-01-31 08:00")
-    return None
 
 
 def _band_values(raw, prefix, errors):
@@ -210,10 +194,9 @@ class FaceCampaignView(TenantModelView):
                 values["quantity"] = _int_or_none(raw["quantity"], errors, prefix + "quantity")
                 if values["quantity"] is None:
                     errors.setdefault(prefix + "quantity", _("请填写此项"))
-                values["valid_from"] = _datetime_or_none(raw["valid_from"], errors,
-                                                         prefix + "valid_from")
-                values["valid_to"] = _datetime_or_none(raw["valid_to"], errors,
-                                                       prefix + "valid_to")
+                values["valid_from"] = datetime_text(raw["valid_from"], errors,
+                                                     prefix + "valid_from")
+                values["valid_to"] = datetime_text(raw["valid_to"], errors, prefix + "valid_to")
                 _checked(prefix, service.check_tier(values, now), errors)
                 additions.append(values)
             if len(campaign.tiers) + len(additions) > service.MAX_TIERS:

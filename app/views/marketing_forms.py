@@ -29,17 +29,23 @@ def parse_int(name, errors, required=True):
 
 
 def parse_datetime(name, errors, required=True):
-    text = form_text(name, 20)
+    return datetime_text(form_text(name, 20), errors, name, required)
+
+
+def datetime_text(text, errors, key, required=True):
+    """A typed time (any of DATETIME_FORMATS) → datetime; a missing or bad value files a
+    Chinese message under ``key`` in ``errors`` and gives None."""
+    text = (text or "").strip()
     if not text:
         if required:
-            errors[name] = _("请选择时间")
+            errors[key] = _("请选择时间")
         return None
     for fmt in DATETIME_FORMATS:
         try:
             return datetime.strptime(text, fmt)
         except ValueError:
             continue
-    errors[name] = _("时间格式应为 2026-01-31 08:00")
+    errors[key] = _("时间格式应为 2026-01-31 08:00")
     return None
 
 
